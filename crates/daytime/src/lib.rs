@@ -1,0 +1,165 @@
+//! The daytime protocol (RFC 867) for netlab.
+//!
+//! Over TCP the server sends one line with the date and time and closes the
+//! connection; over UDP it answers every datagram, even an empty one, with
+//! that line. What the client sends is ignored. The line is computed by
+//! [`DaytimeFormat::line`] from a [`Clock`]: pure, so TCP, UDP and tests
+//! share it.
+//!
+//! ```
+//! use std::time::Duration;
+//! use chrono::{TimeZone, Utc};
+//! use daytime::{Daytime, DaytimeFormat, FixedClock};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let clock = FixedClock(Utc.with_ymd_and_hms(2026, 2, 11, 16, 32, 10).unwrap());
+//! let server = Daytime::new(DaytimeFormat::lecture().utc(true)).clock(clock);
+//! let running = netcore::Builder::new("127.0.0.1:0".parse()?).serve(server)?;
+//!
+//! let mut reply = Vec::new();
+//! daytime::query(&netcore::Client::new(), "127.0.0.1", running.local_addr().port(), &mut reply)?;
+//! assert_eq!(reply, b"Wed Feb 11 16:32:10 2026\n");
+//! running.shutdown(Duration::from_secs(1));
+//! # Ok(()) }
+//! ```
+//!
+//! The client side, [`query`] and [`query_udp`], prints whatever the server
+//! sends, byte for byte: real servers differ (inetd ends with CRLF, NIST
+//! starts with a blank line), so it assumes no format.
+#![deny(missing_docs)]
+#![cfg_attr(not(test), warn(clippy::unwrap_used))]
+
+mod format;
+
+use std::io::{self, Read, Write};
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use netcore::{Client, Connection, ConnectionInfo, DatagramServer, Flow, Handler, Server};
+
+pub use format::{ASCTIME, Clock, DaytimeFormat, FixedClock, FormatError, LineEnding, SystemClock};
+
+/// The well-known daytime port (RFC 867).
+pub const PORT: u16 = 13;
+
+/// A daytime server for TCP ([`Server`]) and UDP ([`DatagramServer`]).
+#[derive(Clone)]
+pub struct Daytime {
+    format: DaytimeFormat,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for Daytime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Daytime")
+            .field("format", &self.format)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Daytime {
+    fn default() -> Self {
+        Daytime::new(DaytimeFormat::lecture())
+    }
+}
+
+impl Daytime {
+    /// A server answering with `format`, on the system clock.
+    pub fn new(format: DaytimeFormat) -> Self {
+        Daytime {
+            format,
+            clock: Arc::new(SystemClock),
+        }
+    }
+
+    /// Read the time from `clock` instead (tests use [`FixedClock`]).
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// The line this server would send now.
+    pub fn line(&self) -> String {
+        self.format.line(self.clock.now())
+    }
+}
+
+/// One TCP connection of a [`Daytime`] server: greets with the line and
+/// closes.
+#[derive(Debug)]
+pub struct DaytimeHandler {
+    line: String,
+}
+
+impl Handler for DaytimeHandler {
+    fn on_open(&mut self, conn: &mut Connection<'_>) -> Flow {
+        conn.send(self.line.as_bytes());
+        Flow::Close
+    }
+
+    fn on_data(&mut self, _conn: &mut Connection<'_>, _data: &[u8]) -> Flow {
+        // "any data received is thrown away" (RFC 867).
+        Flow::Close
+    }
+}
+
+impl Server for Daytime {
+    type Handler = DaytimeHandler;
+
+    fn handler(&self, _conn: &ConnectionInfo) -> DaytimeHandler {
+        DaytimeHandler { line: self.line() }
+    }
+}
+
+impl DatagramServer for Daytime {
+    fn respond(&self, _request: &[u8], _peer: SocketAddr, reply: &mut Vec<u8>) -> bool {
+        reply.extend_from_slice(self.line().as_bytes());
+        true
+    }
+}
+
+/// What went wrong in a daytime client.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Reaching or reading from the server failed.
+    #[error(transparent)]
+    Net(#[from] netcore::Error),
+    /// Writing the reply to the output failed.
+    #[error("writing the reply: {0}")]
+    Output(#[source] io::Error),
+}
+
+/// Connects to `host:port` over TCP and copies everything the server sends
+/// to `out`, until the server closes. Returns the number of bytes.
+pub fn query(client: &Client, host: &str, port: u16, out: &mut dyn Write) -> Result<u64, Error> {
+    let mut stream = client.connect(host, port)?;
+    let mut buf = [0u8; 4096];
+    let mut total = 0u64;
+    loop {
+        let n = match stream.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(stream.error("reading from", e).into()),
+        };
+        out.write_all(&buf[..n]).map_err(Error::Output)?;
+        out.flush().map_err(Error::Output)?;
+        total += n as u64;
+    }
+    Ok(total)
+}
+
+/// Sends one empty datagram to `host:port` and copies the reply to `out`
+/// (with the client's read timeout and retries).
+pub fn query_udp(
+    client: &Client,
+    host: &str,
+    port: u16,
+    out: &mut dyn Write,
+) -> Result<u64, Error> {
+    let reply = client.request(host, port, b"")?;
+    out.write_all(&reply).map_err(Error::Output)?;
+    out.flush().map_err(Error::Output)?;
+    Ok(reply.len() as u64)
+}

@@ -1,0 +1,181 @@
+//! Lifecycle events and the [`Observer`] that receives them.
+//!
+//! netcore never prints and never installs a logger: it tells an observer
+//! the caller supplies. The `netlab` binary renders events as the lecture's
+//! lines; a library user might forward them to `log`.
+
+use std::io;
+use std::net::SocketAddr;
+
+use crate::handler::ConnectionInfo;
+
+/// The transport a server socket carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    /// A TCP stream socket.
+    Tcp,
+    /// A UDP datagram socket.
+    Udp,
+}
+
+/// Why a connection was closed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CloseReason {
+    /// The handler asked to close ([`Flow::Close`](crate::Flow::Close)).
+    Handler,
+    /// The peer closed its side and the handler had nothing more to send.
+    PeerClosed,
+    /// No byte moved in either direction for the idle timeout.
+    IdleTimeout,
+    /// The peer sent nothing for the read timeout.
+    ReadTimeout,
+    /// Queued output made no progress for the write timeout.
+    WriteTimeout,
+    /// A read or write failed (reset by the peer, ...); an
+    /// [`Event::Error`] came first.
+    Error,
+    /// The handler panicked.
+    HandlerPanic,
+    /// The server shut down and the drain deadline passed.
+    Shutdown,
+}
+
+/// Something that happened in a server. Borrowed data lives only for the
+/// call; copy what you keep.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Event<'a> {
+    /// `socket(2)` created the server socket.
+    Opened {
+        /// TCP or UDP.
+        transport: Transport,
+        /// The address it will be bound to.
+        addr: SocketAddr,
+    },
+    /// `bind(2)` succeeded; `addr` has the real port when 0 was asked.
+    Bound {
+        /// TCP or UDP.
+        transport: Transport,
+        /// The bound address.
+        addr: SocketAddr,
+    },
+    /// `listen(2)` succeeded (TCP), or the UDP socket is ready to receive.
+    Listening {
+        /// TCP or UDP.
+        transport: Transport,
+        /// The bound address.
+        addr: SocketAddr,
+    },
+    /// A connection was accepted.
+    Accepted {
+        /// The new connection.
+        conn: &'a ConnectionInfo,
+    },
+    /// Bytes were read from a connection.
+    Read {
+        /// The connection.
+        conn: &'a ConnectionInfo,
+        /// The bytes, as read.
+        data: &'a [u8],
+    },
+    /// Bytes were written to a connection (accepted by the kernel).
+    Wrote {
+        /// The connection.
+        conn: &'a ConnectionInfo,
+        /// The bytes written by one `write(2)`.
+        data: &'a [u8],
+    },
+    /// A connection was closed.
+    Closed {
+        /// The connection.
+        conn: &'a ConnectionInfo,
+        /// Why.
+        reason: CloseReason,
+        /// Bytes read from the peer over the connection's life.
+        bytes_in: u64,
+        /// Bytes written to the peer over the connection's life.
+        bytes_out: u64,
+    },
+    /// A datagram arrived and was answered.
+    Datagram {
+        /// The sender, who gets the reply.
+        peer: SocketAddr,
+        /// The request's payload.
+        request: &'a [u8],
+        /// The reply's payload.
+        reply: &'a [u8],
+    },
+    /// A datagram was dropped without a reply by the UDP safety policy.
+    Refused {
+        /// The sender.
+        peer: SocketAddr,
+        /// Why (`privileged source port`, `rate limit`, ...).
+        why: &'static str,
+    },
+    /// An error the server survived: a failed read or write (closes only
+    /// that connection), a transient `accept(2)` error (backs off and
+    /// retries), a handler panic.
+    Error {
+        /// The connection concerned, if any.
+        conn: Option<&'a ConnectionInfo>,
+        /// What was being done (`accepting`, `reading from`, ...).
+        op: &'static str,
+        /// The error.
+        error: &'a io::Error,
+    },
+    /// Shutdown began: the server stopped accepting.
+    ShuttingDown {
+        /// Connections still open.
+        open: usize,
+    },
+    /// The server stopped; every socket is closed.
+    Stopped,
+}
+
+/// Receives a server's [`Event`]s. Called on the event-loop threads, so
+/// keep it quick; it must not block.
+///
+/// Any `Fn(&Event<'_>)` closure that is `Send + Sync` is an observer:
+///
+/// ```
+/// use netcore::{Event, Observer};
+/// let obs = |e: &Event<'_>| {
+///     if let Event::Accepted { conn } = e {
+///         let _ = conn.peer;
+///     }
+/// };
+/// obs.event(&Event::Stopped);
+/// ```
+pub trait Observer: Send + Sync + 'static {
+    /// Handle one event.
+    fn event(&self, event: &Event<'_>);
+
+    /// Whether this observer wants [`Event::Read`], [`Event::Wrote`] and
+    /// [`Event::Datagram`]. When `false` netcore skips building them, which
+    /// keeps the hot path lean. Defaults to `true`.
+    fn wants_data(&self) -> bool {
+        true
+    }
+}
+
+impl<F> Observer for F
+where
+    F: Fn(&Event<'_>) + Send + Sync + 'static,
+{
+    fn event(&self, event: &Event<'_>) {
+        self(event)
+    }
+}
+
+/// An observer that ignores everything (the default).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Silent;
+
+impl Observer for Silent {
+    fn event(&self, _: &Event<'_>) {}
+
+    fn wants_data(&self) -> bool {
+        false
+    }
+}

@@ -1,0 +1,89 @@
+//! netcore: the socket layer of netlab.
+//!
+//! A protocol implements [`Server`] (TCP: one [`Handler`] per accepted
+//! connection, told what arrived and queuing what to send) or
+//! [`DatagramServer`] (UDP: one call per datagram). [`Builder`] binds the
+//! socket, starts the engine and returns a [`Running`] server, which a
+//! [`ShutdownHandle`] stops gracefully. [`Client`] is the blocking client
+//! side.
+//!
+//! ```
+//! use std::io::{Read, Write};
+//! use std::time::Duration;
+//! use netcore::{Builder, Client, Connection, ConnectionInfo, Flow, Handler, Server};
+//!
+//! /// Answers each line with its length: a whole protocol in a dozen lines.
+//! struct Lengths;
+//! struct LengthsHandler;
+//!
+//! impl Handler for LengthsHandler {
+//!     fn on_data(&mut self, conn: &mut Connection<'_>, data: &[u8]) -> Flow {
+//!         conn.send(format!("{}\n", data.len()).as_bytes());
+//!         Flow::Continue
+//!     }
+//! }
+//!
+//! impl Server for Lengths {
+//!     type Handler = LengthsHandler;
+//!     fn handler(&self, _conn: &ConnectionInfo) -> LengthsHandler {
+//!         LengthsHandler
+//!     }
+//! }
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let running = Builder::new("127.0.0.1:0".parse()?).serve(Lengths)?;
+//! let port = running.local_addr().port();
+//!
+//! let mut stream = Client::new().connect("127.0.0.1", port)?;
+//! stream.write_all(b"hello")?;
+//! stream.half_close()?;
+//! let mut reply = String::new();
+//! stream.read_to_string(&mut reply)?;
+//! assert_eq!(reply, "5\n");
+//!
+//! running.shutdown(Duration::from_secs(1));
+//! # Ok(()) }
+//! ```
+//!
+//! # The engine
+//!
+//! Connections are served by one event loop per core (mio over epoll), not
+//! a thread each: a slow or silent client costs a table entry and a file
+//! descriptor, never a blocked worker. Concurrency is bounded by
+//! [`Builder::max_connections`]; idle, read and write timeouts close
+//! stragglers. `accept(2)` errors never end the server: `ECONNABORTED` and
+//! friends are skipped, `EMFILE`/`ENFILE`/`ENOBUFS`/`ENOMEM` pause accepting
+//! with a backoff from 10 ms to 1 s. A handler that panics loses only its
+//! own connection.
+//!
+//! # Events
+//!
+//! netcore never prints. Every step (socket opened, bound, listening,
+//! accepted, read, wrote, closed, errors survived) goes to the [`Observer`]
+//! given to [`Builder::observer`].
+//!
+//! # Shutdown
+//!
+//! [`ShutdownHandle::shutdown`] wakes every loop at once (no polling
+//! interval); they close the listening socket, let open connections finish
+//! until the drain deadline, then close the rest.
+#![deny(missing_docs)]
+#![cfg_attr(not(test), warn(clippy::unwrap_used))]
+
+mod builder;
+mod client;
+mod error;
+mod event;
+mod handler;
+mod policy;
+mod socket;
+mod tcp;
+mod udp;
+
+pub use builder::{Builder, Running, ShutdownHandle};
+pub use client::{Client, Stream, resolve};
+pub use error::{Error, Result};
+pub use event::{CloseReason, Event, Observer, Silent, Transport};
+pub use handler::{Connection, ConnectionInfo, DatagramServer, Flow, Handler, Server};
+pub use policy::{DatagramPolicy, RateLimiter};
+pub use socket::{any_interface, unmap};
