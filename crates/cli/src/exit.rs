@@ -39,8 +39,12 @@ pub fn for_io_kind(kind: io::ErrorKind) -> Code {
     use io::ErrorKind as K;
     match kind {
         K::NotFound => Code::NoHost,
-        K::ConnectionRefused | K::AddrInUse | K::AddrNotAvailable | K::HostUnreachable
-        | K::NetworkUnreachable | K::NetworkDown => Code::Unavailable,
+        K::ConnectionRefused
+        | K::AddrInUse
+        | K::AddrNotAvailable
+        | K::HostUnreachable
+        | K::NetworkUnreachable
+        | K::NetworkDown => Code::Unavailable,
         K::TimedOut | K::WouldBlock => Code::TempFail,
         K::PermissionDenied => Code::NoPerm,
         K::OutOfMemory => Code::OsErr,

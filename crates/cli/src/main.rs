@@ -2,41 +2,102 @@
 //! crates, prints, and maps errors to sysexits codes.
 
 mod bench;
+mod connect;
 mod exit;
+mod render;
 mod resolve;
+mod serve;
 
 use std::process::ExitCode;
+use std::time::Duration;
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 
 /// Classic client/server network programming: resolve names, run daytime
 /// and echo servers, and talk to them.
 #[derive(Debug, Parser)]
-#[command(name = "netlab", version, about)]
+#[command(name = "netlab", version, about, after_help = EXIT_CODES)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
 }
 
+const EXIT_CODES: &str = "Exit codes: 0 ok, 64 usage, 68 unknown host, 69 refused or \
+unavailable (address in use), 74 I/O error (reset mid-transfer), 75 timeout or \
+temporary failure, 77 permission denied.";
+
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Print the IP address of host names (and host names of IP addresses).
     Resolve(resolve::ResolveArgs),
+    /// Run a daytime or echo server until SIGINT or SIGTERM.
+    Serve(serve::ServeArgs),
+    /// Talk to a daytime or echo server.
+    Connect(connect::ConnectArgs),
     /// Load-test a daytime or echo server.
     Bench(bench::BenchArgs),
+}
+
+/// The services netlab speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Protocol {
+    /// RFC 867: one line with the date and time.
+    Daytime,
+    /// RFC 862: every byte sent back.
+    Echo,
+}
+
+/// Parses a number of seconds, fractions allowed (`0.5`).
+pub fn seconds(text: &str) -> Result<Duration, String> {
+    let secs: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number of seconds"))?;
+    Duration::try_from_secs_f64(secs)
+        .map_err(|_| format!("{text:?} is not a number of seconds from 0 up"))
 }
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
-        Err(e) => {
-            let code = if e.use_stderr() { exit::Code::Usage } else { exit::Code::Ok };
+        Err(e) if !e.use_stderr() => {
+            // --help and --version.
             let _ = e.print();
-            return code.into();
+            return exit::Code::Ok.into();
         }
+        Err(e) => return usage_error(&e),
     };
     match cli.command {
         Command::Resolve(args) => resolve::run(args),
+        Command::Serve(args) => serve::run(args),
+        Command::Connect(args) => connect::run(args),
         Command::Bench(args) => bench::run(args),
+    }
+}
+
+/// clap's multi-line error as the one line every netlab error is.
+fn usage_error(e: &clap::Error) -> ExitCode {
+    let rendered = e.render().to_string();
+    let first = rendered.lines().next().unwrap_or("invalid arguments");
+    let first = first.strip_prefix("error: ").unwrap_or(first);
+    exit::report(first, Some("see netlab --help"), exit::Code::Usage)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seconds_accept_fractions_and_refuse_junk() {
+        assert_eq!(seconds("0.5"), Ok(Duration::from_millis(500)));
+        assert_eq!(seconds("3"), Ok(Duration::from_secs(3)));
+        assert!(seconds("-1").is_err());
+        assert!(seconds("soon").is_err());
+    }
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
     }
 }

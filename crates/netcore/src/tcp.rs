@@ -122,6 +122,9 @@ struct Conn<H> {
     peer_eof: bool,
     /// The socket may have unread input (edge-triggered readiness).
     readable: bool,
+    /// Readiness reported end-of-file or an error: a short read does not
+    /// mean the socket is drained.
+    hangup: bool,
     last_read: Instant,
     last_write: Instant,
     /// Since when queued output has been waiting for the socket.
@@ -199,8 +202,15 @@ impl<S: Server> Loop<S> {
                     Token(t) => {
                         let i = t - FIRST_CONN;
                         if let Some(Some(c)) = self.conns.get_mut(i) {
-                            if event.is_readable() || event.is_read_closed() || event.is_error() {
+                            if event.is_readable() {
                                 c.readable = true;
+                            }
+                            if event.is_read_closed() || event.is_error() {
+                                // End-of-file or an error is already queued
+                                // behind any data: read until it shows, since
+                                // no further edge will announce it.
+                                c.readable = true;
+                                c.hangup = true;
                             }
                             self.drive(i);
                         }
@@ -328,6 +338,7 @@ impl<S: Server> Loop<S> {
             closing: false,
             peer_eof: false,
             readable: true,
+            hangup: false,
             last_read: now,
             last_write: now,
             write_blocked_since: None,
@@ -432,7 +443,9 @@ impl<S: Server> Loop<S> {
                     }
                 }
                 Ok(n) => {
-                    conn.readable = n == self.buf.len();
+                    // A short read drained the socket, unless end-of-file
+                    // is known to be waiting behind the data.
+                    conn.readable = n == self.buf.len() || conn.hangup;
                     conn.bytes_in += n as u64;
                     conn.last_read = Instant::now();
                     let data = &self.buf[..n];

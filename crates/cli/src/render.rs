@@ -1,0 +1,187 @@
+//! How `netlab serve` prints what happens: the lecture's lines, with the
+//! lecture's words, one flushed line at a time.
+
+use std::fmt::Write as _;
+use std::io::Write;
+use std::net::SocketAddr;
+
+use netcore::{CloseReason, Event, Observer};
+
+/// Bytes of data shown in a `Read from client:` line before it is cut.
+const SHOW_MAX: usize = 200;
+
+/// Renders server events as the lecture's `daytimeserver.py` and
+/// `echoserver.py` lines on stdout, errors on stderr.
+#[derive(Debug)]
+pub struct LectureLog {
+    /// Print nothing but errors.
+    pub quiet: bool,
+    /// Print data lines (`Read from client:`, `Wrote to client:`).
+    pub show_data: bool,
+    /// The server is an echo server in line mode: a client that sends
+    /// nothing "crashed", in the lecture's words.
+    pub line_mode: bool,
+}
+
+impl Observer for LectureLog {
+    fn event(&self, event: &Event<'_>) {
+        if let Event::Error { conn, op, error } = event {
+            let who = conn.map(|c| format!(" connection {} from {}", c.id, tuple(c.peer)));
+            eprintln!(
+                "netlab: {op}{}: {}",
+                who.unwrap_or_default(),
+                netcore_describe(error)
+            );
+            return;
+        }
+        if self.quiet {
+            return;
+        }
+        let mut text = String::new();
+        match event {
+            Event::Opened { .. } => text.push_str("Opened server socket\n"),
+            Event::Bound { addr, .. } => {
+                let _ = writeln!(text, "Bound server socket to port {}", addr.port());
+            }
+            Event::Listening { .. } => text.push_str("Listening\n"),
+            Event::Accepted { conn } => {
+                let _ = write!(
+                    text,
+                    "Accepted connection\nOpened socket\nServer IP addr and port: {}\nClient IP addr and port: {}\n",
+                    tuple(conn.local),
+                    tuple(conn.peer)
+                );
+            }
+            Event::Read { data, .. } => {
+                let _ = writeln!(text, "Read from client: {}", show(data));
+            }
+            Event::Wrote { data, .. } => {
+                let _ = writeln!(text, "Wrote to client: {}", show(data));
+            }
+            Event::Closed {
+                reason, bytes_in, ..
+            } => match reason {
+                CloseReason::PeerClosed if self.line_mode && *bytes_in == 0 => {
+                    text.push_str("The echo client crashed\n");
+                }
+                CloseReason::IdleTimeout => text.push_str("Closed socket: idle timeout\n"),
+                CloseReason::ReadTimeout => text.push_str("Closed socket: read timeout\n"),
+                CloseReason::WriteTimeout => text.push_str("Closed socket: write timeout\n"),
+                CloseReason::HandlerPanic => text.push_str("Closed socket: the handler failed\n"),
+                CloseReason::Shutdown => text.push_str("Closed socket: server shutting down\n"),
+                _ => {}
+            },
+            Event::Datagram {
+                peer,
+                request,
+                reply,
+            } => {
+                let _ = writeln!(
+                    text,
+                    "Received datagram\nClient IP addr and port: {}",
+                    tuple(*peer)
+                );
+                if self.show_data {
+                    let _ = writeln!(text, "Read from client: {}", show(request));
+                }
+                let _ = writeln!(text, "Wrote to client: {}", show(reply));
+            }
+            Event::Refused { peer, why } => {
+                let _ = writeln!(text, "Refused datagram from {}: {why}", tuple(*peer));
+            }
+            Event::ShuttingDown { open } => {
+                let _ = writeln!(text, "Shutting down ({open} connections open)");
+            }
+            Event::Stopped => text.push_str("Stopped\n"),
+            _ => {}
+        }
+        if !text.is_empty() {
+            // stdout is line-buffered, and a reader that went away is not
+            // the server's problem.
+            let _ = std::io::stdout().lock().write_all(text.as_bytes());
+        }
+    }
+
+    fn wants_data(&self) -> bool {
+        !self.quiet && self.show_data
+    }
+}
+
+fn netcore_describe(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    match text.find(" (os error") {
+        Some(i) => text[..i].to_lowercase(),
+        None => text,
+    }
+}
+
+/// An address the way Python prints a socket address tuple:
+/// `('127.0.0.1', 55555)`, or `('::1', 55555, 0, 0)` for IPv6.
+pub fn tuple(addr: SocketAddr) -> String {
+    match addr {
+        SocketAddr::V4(a) => format!("('{}', {})", a.ip(), a.port()),
+        SocketAddr::V6(a) => format!(
+            "('{}', {}, {}, {})",
+            a.ip(),
+            a.port(),
+            a.flowinfo(),
+            a.scope_id()
+        ),
+    }
+}
+
+/// Data for a log line: printable text as it is, everything else escaped
+/// (`\n`, `\r`, `\t`, `\xNN`), cut after [`SHOW_MAX`] bytes with the total.
+pub fn show(data: &[u8]) -> String {
+    let cut = &data[..data.len().min(SHOW_MAX)];
+    let mut out = String::with_capacity(cut.len() + 16);
+    for chunk in cut.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            match c {
+                '\n' => out.push_str("\\n"),
+                '\r' => out.push_str("\\r"),
+                '\t' => out.push_str("\\t"),
+                '\\' => out.push_str("\\\\"),
+                c if c.is_control() => {
+                    let _ = write!(out, "\\u{{{:x}}}", c as u32);
+                }
+                c => out.push(c),
+            }
+        }
+        for b in chunk.invalid() {
+            let _ = write!(out, "\\x{b:02x}");
+        }
+    }
+    if data.len() > SHOW_MAX {
+        let _ = write!(out, "... ({} bytes)", data.len());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_print_like_python_tuples() {
+        assert_eq!(
+            tuple("127.0.0.1:55555".parse().unwrap()),
+            "('127.0.0.1', 55555)"
+        );
+        assert_eq!(
+            tuple("[::1]:55555".parse().unwrap()),
+            "('::1', 55555, 0, 0)"
+        );
+    }
+
+    #[test]
+    fn data_is_escaped_and_cut() {
+        assert_eq!(
+            show(b"Hello, COS 333. \xc3\xa9\n"),
+            "Hello, COS 333. \u{e9}\\n"
+        );
+        assert_eq!(show(b"\x00\xff\t"), "\\u{0}\\xff\\t");
+        let long = vec![b'a'; 1000];
+        assert_eq!(show(&long), format!("{}... (1000 bytes)", "a".repeat(200)));
+    }
+}

@@ -1,0 +1,228 @@
+//! `netlab serve daytime|echo`: run a server until SIGINT or SIGTERM.
+
+use std::net::{IpAddr, SocketAddr};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, ValueEnum};
+use netcore::{Builder, DatagramPolicy};
+use signal_hook::consts::{SIGINT, SIGTERM};
+use signal_hook::iterator::Signals;
+
+use crate::exit::{self, Code};
+use crate::render::LectureLog;
+use crate::{Protocol, seconds};
+
+/// How an echo server echoes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EchoMode {
+    /// RFC 862: echo every byte until the client closes.
+    Stream,
+    /// The lecture's echoserver.py: echo one line, then close.
+    Line,
+}
+
+/// Arguments of `netlab serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The service to run.
+    pub protocol: Protocol,
+    /// Address to bind: an IPv4 or IPv6 address or a host name. Default:
+    /// all interfaces, IPv4 and IPv6 on one socket.
+    #[arg(long)]
+    pub host: Option<String>,
+    /// Port to listen on; 0 picks a free one (printed on the "Bound" line).
+    #[arg(long, short)]
+    pub port: u16,
+    /// Serve UDP datagrams instead of TCP connections.
+    #[arg(long)]
+    pub udp: bool,
+    /// Echo mode (echo only).
+    #[arg(long, value_enum, default_value_t = EchoMode::Stream)]
+    pub mode: EchoMode,
+    /// Most connections open at once; more clients wait in the backlog.
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_connections: u64,
+    /// Close a connection after this many seconds without traffic (0: never).
+    #[arg(long, default_value = "300", value_parser = seconds)]
+    pub idle_timeout: Duration,
+    /// Event-loop threads (default: one per core).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    pub threads: Option<u64>,
+    /// On SIGINT/SIGTERM, give open connections this many seconds to finish.
+    #[arg(long, default_value = "5", value_parser = seconds)]
+    pub drain: Duration,
+    /// Daytime: print the time in UTC instead of local time.
+    #[arg(long)]
+    pub utc: bool,
+    /// Daytime: end the line with CR LF (as inetd does) instead of LF.
+    #[arg(long)]
+    pub crlf: bool,
+    /// Daytime: a strftime format instead of the lecture's "%a %b %e %H:%M:%S %Y".
+    #[arg(long, value_name = "STRFTIME")]
+    pub format: Option<String>,
+    /// UDP: also answer source ports below 1024 (refused by default: loop hazard).
+    #[arg(long)]
+    pub allow_privileged_sources: bool,
+    /// UDP: most replies per second to one non-loopback source (0: no limit).
+    #[arg(long, default_value_t = 100)]
+    pub rate_limit: u32,
+    /// Print only errors.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// Runs `netlab serve`.
+pub fn run(args: ServeArgs) -> ExitCode {
+    let addr = match bind_address(args.host.as_deref(), args.port) {
+        Ok(addr) => addr,
+        Err(code) => return code,
+    };
+    let mut builder = Builder::new(addr)
+        .max_connections(usize::try_from(args.max_connections).unwrap_or(usize::MAX))
+        .idle_timeout((!args.idle_timeout.is_zero()).then_some(args.idle_timeout))
+        .write_timeout(Some(Duration::from_secs(60)))
+        .datagram_policy(DatagramPolicy {
+            allow_privileged_ports: args.allow_privileged_sources,
+            rate_per_source: args.rate_limit,
+            ..DatagramPolicy::default()
+        })
+        .observer(LectureLog {
+            quiet: args.quiet,
+            show_data: args.protocol == Protocol::Echo,
+            line_mode: args.protocol == Protocol::Echo && args.mode == EchoMode::Line,
+        });
+    if let Some(n) = args.threads {
+        builder = builder.threads(usize::try_from(n).unwrap_or(1));
+    }
+    let started = match args.protocol {
+        Protocol::Daytime => {
+            let format = match daytime_format(&args) {
+                Ok(f) => f,
+                Err(code) => return code,
+            };
+            let server = daytime::Daytime::new(format);
+            if args.udp {
+                builder.serve_datagrams(server)
+            } else {
+                builder.serve(server)
+            }
+        }
+        Protocol::Echo => {
+            let mode = match args.mode {
+                EchoMode::Stream => echo::Mode::Stream,
+                EchoMode::Line => echo::Mode::Line,
+            };
+            let server = echo::Echo::new(mode);
+            if args.udp {
+                builder.serve_datagrams(server)
+            } else {
+                builder.serve(server)
+            }
+        }
+    };
+    let running = match started {
+        Ok(r) => r,
+        Err(e) => return bind_failed(&e, addr),
+    };
+    let mut signals = match Signals::new([SIGINT, SIGTERM]) {
+        Ok(s) => s,
+        Err(e) => {
+            return exit::report(
+                format!("installing signal handlers: {e}"),
+                None,
+                Code::OsErr,
+            );
+        }
+    };
+    let handle = running.shutdown_handle();
+    let drain = args.drain;
+    let spawned = std::thread::Builder::new()
+        .name("signals".into())
+        .spawn(move || {
+            let mut count = 0;
+            for _ in signals.forever() {
+                count += 1;
+                if count == 1 {
+                    handle.shutdown(drain);
+                } else {
+                    // A second signal means "now": no more draining.
+                    handle.shutdown(Duration::ZERO);
+                }
+            }
+        });
+    if let Err(e) = spawned {
+        return exit::report(
+            format!("starting the signal thread: {e}"),
+            None,
+            Code::OsErr,
+        );
+    }
+    running.wait();
+    Code::Ok.into()
+}
+
+fn daytime_format(args: &ServeArgs) -> Result<daytime::DaytimeFormat, ExitCode> {
+    let mut format = daytime::DaytimeFormat::lecture()
+        .utc(args.utc)
+        .ending(if args.crlf {
+            daytime::LineEnding::CrLf
+        } else {
+            daytime::LineEnding::Lf
+        });
+    if let Some(f) = &args.format {
+        format = format.strftime(f).map_err(|e| {
+            exit::report(
+                e,
+                Some("see `man strftime` for the % specifiers"),
+                Code::Usage,
+            )
+        })?;
+    }
+    Ok(format)
+}
+
+/// The address to bind: all interfaces by default, an IP literal as is, a
+/// host name's first address.
+fn bind_address(host: Option<&str>, port: u16) -> Result<SocketAddr, ExitCode> {
+    let Some(host) = host else {
+        return Ok(netcore::any_interface(port));
+    };
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    if let Ok(ip) = bare.parse::<IpAddr>() {
+        return Ok(SocketAddr::new(ip, port));
+    }
+    match netcore::resolve(host, port) {
+        Ok(addrs) => addrs
+            .into_iter()
+            .next()
+            .ok_or_else(|| exit::report(format!("{host} has no addresses"), None, Code::NoHost)),
+        Err(e) => Err(exit::report(
+            &e,
+            Some("give --host an IP address of this machine, e.g. 127.0.0.1 or ::1"),
+            exit::for_net(&e),
+        )),
+    }
+}
+
+fn bind_failed(e: &netcore::Error, addr: SocketAddr) -> ExitCode {
+    let port = addr.port();
+    let hint = match e.io_kind() {
+        std::io::ErrorKind::AddrInUse => format!(
+            "another program is using port {port}; stop it, pick another --port, or use --port 0 for any free port"
+        ),
+        std::io::ErrorKind::PermissionDenied => {
+            format!(
+                "ports below 1024 need root or CAP_NET_BIND_SERVICE; use a port of 1024 or more instead of {port}"
+            )
+        }
+        std::io::ErrorKind::AddrNotAvailable => {
+            format!(
+                "{} is not an address of this machine; see `ip addr`",
+                addr.ip()
+            )
+        }
+        _ => "check the address and port".to_owned(),
+    };
+    exit::report(e, Some(&hint), exit::for_net(e))
+}
