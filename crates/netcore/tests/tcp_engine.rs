@@ -46,7 +46,7 @@ fn dual_stack_socket_serves_ipv4_clients_with_plain_addresses() {
     let running = Builder::new("[::]:0".parse().unwrap())
         .observer(move |e: &netcore::Event<'_>| {
             if let netcore::Event::Accepted { conn } = e {
-                *seen2.lock().unwrap() = Some(*conn);
+                *seen2.lock().unwrap() = Some(**conn);
             }
         })
         .serve(Echo)
