@@ -13,5 +13,9 @@ pub struct ResolveArgs {
 /// Runs `netlab resolve`.
 pub fn run(args: ResolveArgs) -> ExitCode {
     let _ = args;
-    crate::exit::report("resolve is not built yet", None, crate::exit::Code::Software)
+    crate::exit::report(
+        "resolve is not built yet",
+        None,
+        crate::exit::Code::Software,
+    )
 }

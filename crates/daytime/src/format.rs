@@ -95,6 +95,11 @@ impl DaytimeFormat {
         Ok(self)
     }
 
+    /// The strftime format in use.
+    pub fn strftime_str(&self) -> &str {
+        &self.strftime
+    }
+
     /// Render in UTC instead of local time.
     pub fn utc(mut self, utc: bool) -> Self {
         self.utc = utc;

@@ -33,7 +33,7 @@ mod format;
 
 use std::io::{self, Read, Write};
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use netcore::{Client, Connection, ConnectionInfo, DatagramServer, Flow, Handler, Server};
 
@@ -47,6 +47,12 @@ pub const PORT: u16 = 13;
 pub struct Daytime {
     format: DaytimeFormat,
     clock: Arc<dyn Clock>,
+    /// The last line made and the second it is for: formatting local time
+    /// costs more than the rest of a daytime connection's user-space work,
+    /// and a busy server answers many clients within one second.
+    cache: Arc<Mutex<Option<(i64, Arc<str>)>>>,
+    /// The format shows nothing finer than seconds, so the cache is valid.
+    cacheable: bool,
 }
 
 impl std::fmt::Debug for Daytime {
@@ -67,20 +73,39 @@ impl Daytime {
     /// A server answering with `format`, on the system clock.
     pub fn new(format: DaytimeFormat) -> Self {
         Daytime {
+            // Sub-second specifiers (%f, %.3f, ...) all contain an `f`.
+            cacheable: !format.strftime_str().contains('f'),
             format,
             clock: Arc::new(SystemClock),
+            cache: Arc::new(Mutex::new(None)),
         }
     }
 
     /// Read the time from `clock` instead (tests use [`FixedClock`]).
     pub fn clock(mut self, clock: impl Clock) -> Self {
         self.clock = Arc::new(clock);
+        self.cache = Arc::new(Mutex::new(None));
         self
     }
 
     /// The line this server would send now.
-    pub fn line(&self) -> String {
-        self.format.line(self.clock.now())
+    pub fn line(&self) -> Arc<str> {
+        let now = self.clock.now();
+        if !self.cacheable {
+            return self.format.line(now).into();
+        }
+        let second = now.timestamp();
+        let Ok(mut cache) = self.cache.lock() else {
+            return self.format.line(now).into();
+        };
+        match &*cache {
+            Some((at, line)) if *at == second => line.clone(),
+            _ => {
+                let line: Arc<str> = self.format.line(now).into();
+                *cache = Some((second, line.clone()));
+                line
+            }
+        }
     }
 }
 
@@ -88,7 +113,7 @@ impl Daytime {
 /// closes.
 #[derive(Debug)]
 pub struct DaytimeHandler {
-    line: String,
+    line: Arc<str>,
 }
 
 impl Handler for DaytimeHandler {

@@ -248,11 +248,51 @@ impl Builder {
     }
 }
 
+/// How to interrupt a loop wherever it waits.
+pub(crate) enum Wake {
+    /// A mio event loop, through its waker.
+    Poll(mio::Waker),
+    /// Threads blocked in `recv(2)` on a UDP socket (a clone of it).
+    /// `shutdown(SHUT_RD)` wakes them on Linux; one datagram per thread to
+    /// the socket's own address wakes them anywhere.
+    Datagram {
+        socket: std::net::UdpSocket,
+        threads: usize,
+    },
+}
+
+impl Wake {
+    fn wake(&self) {
+        match self {
+            // A loop that already exited has dropped its poll: nothing to wake.
+            Wake::Poll(waker) => drop(waker.wake()),
+            Wake::Datagram { socket, threads } => {
+                let _ = socket2::SockRef::from(socket).shutdown(std::net::Shutdown::Read);
+                let Ok(local) = socket.local_addr() else {
+                    return;
+                };
+                let target = match local.ip() {
+                    std::net::IpAddr::V4(ip) if ip.is_unspecified() => {
+                        SocketAddr::from((std::net::Ipv4Addr::LOCALHOST, local.port()))
+                    }
+                    std::net::IpAddr::V6(ip) if ip.is_unspecified() => {
+                        SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, local.port()))
+                    }
+                    _ => local,
+                };
+                for _ in 0..*threads {
+                    let _ = socket.send_to(&[], target);
+                }
+            }
+        }
+    }
+}
+
 /// State shared by a server's loops and its [`ShutdownHandle`]s.
 pub(crate) struct Control {
     pub stop: AtomicBool,
     pub deadline: Mutex<Option<Instant>>,
-    pub wakers: OnceLock<Vec<mio::Waker>>,
+    pub wakers: OnceLock<Vec<Wake>>,
     pub open: AtomicUsize,
     pub loops_alive: AtomicUsize,
     pub observer: Arc<dyn Observer>,
@@ -276,6 +316,13 @@ impl Control {
 
     pub fn drain_deadline(&self) -> Option<Instant> {
         self.deadline.lock().ok().and_then(|d| *d)
+    }
+
+    /// Interrupts every loop, wherever it waits.
+    pub fn wake_all(&self) {
+        for wake in self.wakers.get().into_iter().flatten() {
+            wake.wake();
+        }
     }
 
     /// Called by each loop as it exits; the last one reports `Stopped`.
@@ -315,10 +362,7 @@ impl ShutdownHandle {
                 open: self.control.open.load(Ordering::Acquire),
             });
         }
-        for waker in self.control.wakers.get().into_iter().flatten() {
-            // A loop that already exited has dropped its poll; nothing to wake.
-            let _ = waker.wake();
-        }
+        self.control.wake_all();
     }
 
     /// Whether shutdown was asked for.

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token, Waker};
 
-use crate::builder::{Builder, Control, Running, spawn_loops};
+use crate::builder::{Builder, Control, Running, Wake, spawn_loops};
 use crate::error::{Error, Result};
 use crate::event::{CloseReason, Event};
 use crate::handler::{Connection, ConnectionInfo, Flow, Handler, Server};
@@ -85,7 +85,9 @@ pub(crate) fn start<S: Server>(
         poll.registry()
             .register(&mut listener, LISTENER, Interest::READABLE)
             .map_err(engine)?;
-        wakers.push(Waker::new(poll.registry(), WAKER).map_err(engine)?);
+        wakers.push(Wake::Poll(
+            Waker::new(poll.registry(), WAKER).map_err(engine)?,
+        ));
         loops.push(Loop {
             poll,
             listener: Some(listener),
@@ -526,9 +528,7 @@ impl<S: Server> Loop<S> {
         if self.shared.saturated.swap(false, Ordering::AcqRel) {
             // Waiting clients sit in the backlog with no new edge to wake a
             // loop: wake every loop so they accept again.
-            for waker in control.wakers.get().into_iter().flatten() {
-                let _ = waker.wake();
-            }
+            control.wake_all();
         }
     }
 
