@@ -42,6 +42,9 @@ pub use format::{ASCTIME, Clock, DaytimeFormat, FixedClock, FormatError, LineEnd
 /// The well-known daytime port (RFC 867).
 pub const PORT: u16 = 13;
 
+/// A line and the Unix second it was made for.
+type CachedLine = (i64, Arc<str>);
+
 /// A daytime server for TCP ([`Server`]) and UDP ([`DatagramServer`]).
 #[derive(Clone)]
 pub struct Daytime {
@@ -50,7 +53,7 @@ pub struct Daytime {
     /// The last line made and the second it is for: formatting local time
     /// costs more than the rest of a daytime connection's user-space work,
     /// and a busy server answers many clients within one second.
-    cache: Arc<Mutex<Option<(i64, Arc<str>)>>>,
+    cache: Arc<Mutex<Option<CachedLine>>>,
     /// The format shows nothing finer than seconds, so the cache is valid.
     cacheable: bool,
 }
