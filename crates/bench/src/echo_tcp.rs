@@ -2,7 +2,7 @@
 
 use std::io::{self, Read, Write};
 use std::net::Shutdown;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use mio::net::TcpStream;
 
@@ -216,8 +216,14 @@ pub(crate) fn request_response(
             }
         }
     }
+    let mut streams: Vec<Option<TcpStream>> =
+        conns.into_iter().map(|c| c.map(|c| c.stream)).collect();
+    engine::close_gracefully(&mut poll, &mut events, &mut streams, GRACE);
     result
 }
+
+/// How long the end of a run waits for servers to finish their last echo.
+const GRACE: Duration = Duration::from_secs(1);
 
 fn settle(step: Step, result: &mut LoopResult) {
     match step {

@@ -269,6 +269,61 @@ pub(crate) fn connect_all(
     streams
 }
 
+/// Ends connections politely at the end of a run: half-close each, then
+/// read and discard until the server closes too (at most `grace`). Closing
+/// with an echo still unread would make the kernel send a reset, which the
+/// server would rightly log as an error. Connection `i` must be registered
+/// with token `i`.
+pub(crate) fn close_gracefully(
+    poll_: &mut Poll,
+    events: &mut Events,
+    streams: &mut [Option<TcpStream>],
+    grace: Duration,
+) {
+    let mut open = 0usize;
+    for slot in streams.iter_mut() {
+        if let Some(stream) = slot {
+            if stream.shutdown(std::net::Shutdown::Write).is_ok() {
+                open += 1;
+            } else {
+                *slot = None;
+            }
+        }
+    }
+    let deadline = Instant::now() + grace;
+    let mut sink = [0u8; 16 * 1024];
+    // A first pass reads what is already there (no edge may come for it).
+    let mut ready: Vec<usize> = (0..streams.len()).collect();
+    while open > 0 {
+        for i in ready.drain(..) {
+            let Some(stream) = streams.get_mut(i).and_then(Option::as_mut) else {
+                continue;
+            };
+            let finished = loop {
+                match io::Read::read(stream, &mut sink) {
+                    Ok(0) => break true,
+                    Ok(_) => {}
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => break false,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(_) => break true,
+                }
+            };
+            if finished {
+                streams[i] = None;
+                open -= 1;
+            }
+        }
+        let now = Instant::now();
+        if open == 0 || now >= deadline {
+            break;
+        }
+        if poll(poll_, events, deadline - now).is_err() {
+            break;
+        }
+        ready.extend(events.iter().map(|e| e.token().0));
+    }
+}
+
 /// The loop body of one workload: serves the connections whose global
 /// numbers are given, passes the gate once connected, and returns what it
 /// measured.
