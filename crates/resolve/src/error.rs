@@ -75,7 +75,7 @@ pub enum Error {
     },
     /// The DNS server could not be reached (`connection refused` is an ICMP
     /// port unreachable for UDP), or the TCP exchange broke off.
-    #[error("resolving {query} at {server}: {source}")]
+    #[error("resolving {query} at {server}: {}", transport_reason(source))]
     Transport {
         /// The name or address as asked for.
         query: String,
@@ -218,6 +218,15 @@ fn at(server: &Option<SocketAddr>) -> String {
     match server {
         Some(addr) => format!(" at {addr}"),
         None => String::new(),
+    }
+}
+
+/// netcore names the operation and the address, which our message already
+/// does; a refusal needs no more than its name.
+fn transport_reason(source: &netcore::Error) -> String {
+    match source.io_kind() {
+        std::io::ErrorKind::ConnectionRefused => "connection refused".to_owned(),
+        _ => source.to_string(),
     }
 }
 
