@@ -1,16 +1,295 @@
-//! `netlab bench`: placeholder until the performance issue lands.
+//! `netlab bench`: the load generator (the `bench` crate) behind flags, a
+//! progress bar and exit codes.
+//!
+//! Exit codes: 0 when every reply verified (I/O errors and UDP losses are
+//! counted in the report, not fatal); 65 (EX_DATAERR) when any reply did
+//! not match what was sent; 69 (EX_UNAVAILABLE) when not a single
+//! connection could be opened or not a single UDP reply came back; 64 for
+//! bad flags; 68 for an unknown host.
 
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
+use std::thread;
+use std::time::Duration;
+
+use bench::{Config, Progress, Report, Transport, Workload};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::exit::{self, Code};
 
 /// Arguments of `netlab bench`.
 #[derive(Debug, clap::Args)]
 pub struct BenchArgs {
-    /// What to run (filled in by the performance issue).
-    pub rest: Vec<String>,
+    #[command(subcommand)]
+    workload: BenchWorkload,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum BenchWorkload {
+    /// Echo (RFC 862): request/response rounds (send --size bytes, read
+    /// them back, check, repeat), or with --bulk a stream echoed back
+    /// concurrently; every byte is verified.
+    Echo(EchoArgs),
+    /// Daytime (RFC 867): concurrent connectors that connect, read the
+    /// line to end-of-file, close and start over (UDP: an empty datagram,
+    /// a line back).
+    Daytime(DaytimeArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct EchoArgs {
+    #[command(flatten)]
+    common: Common,
+    /// Bytes per request.
+    #[arg(long, short = 's', default_value_t = 64)]
+    size: usize,
+    /// Bulk mode: each connection streams this many bytes (suffixes K, M,
+    /// G for KiB, MiB, GiB) while reading the echo back; runs until all
+    /// are echoed, ignoring --duration.
+    #[arg(long, value_name = "BYTES", value_parser = parse_bytes)]
+    bulk: Option<u64>,
+}
+
+#[derive(Debug, clap::Args)]
+struct DaytimeArgs {
+    #[command(flatten)]
+    common: Common,
+}
+
+#[derive(Debug, clap::Args)]
+struct Common {
+    /// The server's host name or IP address.
+    host: String,
+    /// The server's port.
+    port: u16,
+    /// Use UDP: one datagram per request, a reply expected within --timeout.
+    #[arg(long)]
+    udp: bool,
+    /// Concurrent connections (UDP: sockets, each with one request in flight).
+    #[arg(long, short = 'c', default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
+    connections: u32,
+    /// How long to run, in seconds (fractions allowed: 0.5).
+    #[arg(long, short = 'd', default_value = "5", value_parser = parse_secs)]
+    duration: Duration,
+    /// Print one JSON object on stdout and nothing else there.
+    #[arg(long)]
+    json: bool,
+    /// Also report this server process's CPU time per request (per
+    /// connection for daytime, per GB for bulk) and its RSS, from /proc.
+    #[arg(long, value_name = "PID")]
+    server_pid: Option<u32>,
+    /// Load-generator event-loop threads.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=64))]
+    threads: u32,
+    /// Seconds before a UDP request counts as lost (default 0.2), or before
+    /// a TCP connect or a stalled transfer counts as an error (default 10).
+    #[arg(long, value_parser = parse_secs)]
+    timeout: Option<Duration>,
+}
+
+fn parse_secs(s: &str) -> Result<Duration, String> {
+    let secs: f64 = s
+        .parse()
+        .map_err(|_| format!("`{s}` is not a number of seconds"))?;
+    if !(secs.is_finite() && secs > 0.0 && secs < 1e9) {
+        return Err(format!("`{s}` is not a positive number of seconds"));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+fn parse_bytes(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (digits, suffix) = t.split_at(split);
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("`{s}` is not a byte count (like 1048576, 256M, 1G)"))?;
+    let unit: u64 = match suffix.to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        _ => return Err(format!("unknown unit in `{s}`: use K, M or G")),
+    };
+    match n.checked_mul(unit) {
+        Some(0) => Err("the byte count must be at least 1".into()),
+        Some(v) => Ok(v),
+        None => Err(format!("`{s}` is too large")),
+    }
 }
 
 /// Runs `netlab bench`.
 pub fn run(args: BenchArgs) -> ExitCode {
-    let _ = args;
-    crate::exit::report("bench is not built yet", None, crate::exit::Code::Software)
+    let (common, workload) = match args.workload {
+        BenchWorkload::Echo(e) => (
+            e.common,
+            match e.bulk {
+                Some(bytes) => Workload::Bulk { bytes },
+                None => Workload::Echo { size: e.size },
+            },
+        ),
+        BenchWorkload::Daytime(d) => (d.common, Workload::Daytime),
+    };
+    let addr = match netcore::resolve(&common.host, common.port) {
+        Ok(addrs) => match addrs.first() {
+            Some(addr) => *addr,
+            None => {
+                return exit::report(
+                    format!("{} has no address", common.host),
+                    None,
+                    Code::NoHost,
+                );
+            }
+        },
+        Err(e) => return exit::report(&e, None, exit::for_net(&e)),
+    };
+    let mut config = Config::new(addr, workload)
+        .transport(if common.udp {
+            Transport::Udp
+        } else {
+            Transport::Tcp
+        })
+        .connections(common.connections as usize)
+        .duration(common.duration)
+        .threads(common.threads as usize);
+    if let Some(timeout) = common.timeout {
+        config = config.timeout(timeout);
+    }
+    if let Some(pid) = common.server_pid {
+        config = config.server_pid(pid);
+    }
+
+    let progress = Progress::default();
+    let outcome = thread::scope(|scope| {
+        let worker = scope.spawn(|| bench::run(&config, &progress));
+        if std::io::stderr().is_terminal() {
+            show_progress(&worker, &progress, workload, &common);
+        }
+        worker.join()
+    });
+    let report = match outcome {
+        Ok(Ok(report)) => report,
+        Ok(Err(e)) => return report_error(&e),
+        Err(_) => return exit::report("the load generator crashed", None, Code::Software),
+    };
+    if let Err(e) = print(&report, common.json) {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            return exit::report(format!("writing the report: {e}"), None, Code::IoErr);
+        }
+    }
+    if report.mismatches > 0 {
+        return exit::report(
+            format!(
+                "{} repl{} did not match what was sent",
+                report.mismatches,
+                if report.mismatches == 1 { "y" } else { "ies" }
+            ),
+            Some("the server corrupted, lost or reordered data"),
+            Code::DataErr,
+        );
+    }
+    Code::Ok.into()
+}
+
+fn print(report: &Report, json: bool) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    if json {
+        let text = serde_json::to_string(report).map_err(std::io::Error::other)?;
+        writeln!(out, "{text}")?;
+    } else {
+        writeln!(out, "{report}")?;
+    }
+    out.flush()
+}
+
+fn report_error(e: &bench::Error) -> ExitCode {
+    match e {
+        bench::Error::Connect { .. } => exit::report(
+            e,
+            Some("is the server running on that port?"),
+            Code::Unavailable,
+        ),
+        bench::Error::NoReply { .. } => exit::report(
+            e,
+            Some("is a UDP server running on that port?"),
+            Code::Unavailable,
+        ),
+        bench::Error::Config(_) => exit::report(e, None, Code::Usage),
+        bench::Error::Io { source, .. } => exit::report(e, None, exit::for_io_kind(source.kind())),
+        _ => exit::report(e, None, Code::Software),
+    }
+}
+
+/// A progress bar on stderr (only called when stderr is a terminal): time
+/// for timed runs, bytes for bulk.
+fn show_progress<T>(
+    worker: &thread::ScopedJoinHandle<'_, T>,
+    progress: &Progress,
+    workload: Workload,
+    common: &Common,
+) {
+    let (bar, bulk) = match workload {
+        Workload::Bulk { bytes } => {
+            let total = bytes.saturating_mul(u64::from(common.connections));
+            let bar = ProgressBar::new(total);
+            if let Ok(style) = ProgressStyle::with_template(
+                "{spinner} [{bar:30}] {bytes}/{total_bytes} {binary_bytes_per_sec} {msg}",
+            ) {
+                bar.set_style(style.progress_chars("=> "));
+            }
+            (bar, true)
+        }
+        _ => {
+            let bar = ProgressBar::new(common.duration.as_millis() as u64);
+            if let Ok(style) = ProgressStyle::with_template("{spinner} [{bar:30}] {msg}") {
+                bar.set_style(style.progress_chars("=> "));
+            }
+            (bar, false)
+        }
+    };
+    let mut started = None;
+    while !worker.is_finished() {
+        thread::sleep(Duration::from_millis(100));
+        if !progress.started() {
+            bar.set_message("connecting");
+            continue;
+        }
+        let since = *started.get_or_insert_with(std::time::Instant::now);
+        let secs = since.elapsed().as_secs_f64().max(1e-3);
+        if bulk {
+            bar.set_position(progress.bytes());
+        } else {
+            bar.set_position(since.elapsed().as_millis() as u64);
+            bar.set_message(format!(
+                "{} done, {:.0}/s",
+                progress.ops(),
+                progress.ops() as f64 / secs
+            ));
+        }
+    }
+    bar.finish_and_clear();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn byte_counts_take_binary_suffixes() {
+        assert_eq!(parse_bytes("4096"), Ok(4096));
+        assert_eq!(parse_bytes("256M"), Ok(256 << 20));
+        assert_eq!(parse_bytes("1GiB"), Ok(1 << 30));
+        assert_eq!(parse_bytes("8k"), Ok(8192));
+        assert!(parse_bytes("0").is_err());
+        assert!(parse_bytes("12X").is_err());
+        assert!(parse_bytes("-1").is_err());
+    }
+
+    #[test]
+    fn durations_take_fractions() {
+        assert_eq!(parse_secs("0.5"), Ok(Duration::from_millis(500)));
+        assert!(parse_secs("0").is_err());
+        assert!(parse_secs("nan").is_err());
+        assert!(parse_secs("abc").is_err());
+    }
 }

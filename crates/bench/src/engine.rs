@@ -1,0 +1,506 @@
+//! The parts every workload shares: threads, the start gate, the connect
+//! phase, result merging and the report.
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use hdrhistogram::Histogram;
+use mio::net::TcpStream;
+use mio::{Events, Interest, Poll, Token};
+
+use crate::pattern::Pattern;
+use crate::report::{Latency, Report, ServerUsage};
+use crate::{Config, Error, Progress, Transport, Workload, cpu};
+
+/// Bytes moved per read or write in bulk mode: large enough that the
+/// per-syscall cost vanishes next to the copy, small enough to stay in L2.
+pub(crate) const CHUNK: usize = 256 * 1024;
+
+/// Everything the loop threads share, read-only.
+pub(crate) struct Shared<'a> {
+    pub config: &'a Config,
+    pub pattern: Pattern,
+    pub progress: &'a Progress,
+    start: StartLine,
+}
+
+/// Where the loops wait, connected, until the main thread has taken its
+/// first reading of the server's CPU time; the main thread can also call
+/// the run off (a loop thread could not be created).
+#[derive(Default)]
+struct StartLine {
+    state: Mutex<(usize, Phase)>,
+    changed: Condvar,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Default)]
+enum Phase {
+    #[default]
+    Waiting,
+    Go,
+    Abort,
+}
+
+impl StartLine {
+    fn lock(&self) -> MutexGuard<'_, (usize, Phase)> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// A loop arrives and waits for the verdict: `true` to go.
+    fn arrive(&self) -> bool {
+        let mut state = self.lock();
+        state.0 += 1;
+        self.changed.notify_all();
+        while state.1 == Phase::Waiting {
+            state = self
+                .changed
+                .wait(state)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+        state.1 == Phase::Go
+    }
+
+    /// The main thread waits until `n` loops arrived.
+    fn wait_for(&self, n: usize) {
+        let mut state = self.lock();
+        while state.0 < n {
+            state = self
+                .changed
+                .wait(state)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+
+    fn release(&self, phase: Phase) {
+        self.lock().1 = phase;
+        self.changed.notify_all();
+    }
+}
+
+/// A loop's pass through the [`StartLine`].
+pub(crate) struct Gate<'s, 'a> {
+    shared: &'s Shared<'a>,
+    passed: Option<bool>,
+}
+
+impl Gate<'_, '_> {
+    /// Wait for every loop to be connected and the main thread to take its
+    /// first reading; returns the start of the measured window, or `None`
+    /// when the run was called off. Later calls return at once.
+    pub(crate) fn pass(&mut self) -> Option<Instant> {
+        let go = *self
+            .passed
+            .get_or_insert_with(|| self.shared.start.arrive());
+        go.then(Instant::now)
+    }
+}
+
+/// What one loop thread measured.
+pub(crate) struct LoopResult {
+    pub hist: Histogram<u64>,
+    pub ops: u64,
+    pub bytes: u64,
+    pub errors: u64,
+    pub mismatches: u64,
+    pub losses: u64,
+    pub connect_failures: u64,
+    pub first_error: Option<io::Error>,
+    /// When the last operation completed.
+    pub end: Option<Instant>,
+}
+
+impl LoopResult {
+    pub(crate) fn new() -> Self {
+        LoopResult {
+            // 1 ns to 1 hour at 3 significant digits: about 190 KiB.
+            hist: Histogram::new_with_bounds(1, 3_600_000_000_000, 3)
+                .unwrap_or_else(|_| Histogram::new(3).unwrap_or_else(|_| unreachable!())),
+            ops: 0,
+            bytes: 0,
+            errors: 0,
+            mismatches: 0,
+            losses: 0,
+            connect_failures: 0,
+            first_error: None,
+            end: None,
+        }
+    }
+
+    /// One operation done at `now`, `started` earlier, with `bytes`
+    /// verified payload.
+    pub(crate) fn done(&mut self, started: Instant, now: Instant, bytes: u64, progress: &Progress) {
+        let nanos = u64::try_from(now.duration_since(started).as_nanos()).unwrap_or(u64::MAX);
+        self.hist.saturating_record(nanos.max(1));
+        self.ops += 1;
+        self.bytes += bytes;
+        self.end = Some(now);
+        progress.add(1, bytes);
+    }
+
+    pub(crate) fn error(&mut self, e: io::Error) {
+        self.errors += 1;
+        self.first_error.get_or_insert(e);
+    }
+
+    pub(crate) fn connect_failed(&mut self, e: io::Error) {
+        self.connect_failures += 1;
+        self.first_error.get_or_insert(e);
+    }
+
+    fn merge(&mut self, other: LoopResult) {
+        let _ = self.hist.add(&other.hist);
+        self.ops += other.ops;
+        self.bytes += other.bytes;
+        self.errors += other.errors;
+        self.mismatches += other.mismatches;
+        self.losses += other.losses;
+        self.connect_failures += other.connect_failures;
+        if self.first_error.is_none() {
+            self.first_error = other.first_error;
+        }
+        self.end = self.end.max(other.end);
+    }
+}
+
+/// A new event loop, or the error that explains why not.
+pub(crate) fn new_poll() -> io::Result<(Poll, Events)> {
+    Ok((Poll::new()?, Events::with_capacity(1024)))
+}
+
+/// `poll(2)` that treats `EINTR` as "no events".
+pub(crate) fn poll(poll: &mut Poll, events: &mut Events, timeout: Duration) -> io::Result<()> {
+    match poll.poll(events, Some(timeout)) {
+        Err(e) if e.kind() == io::ErrorKind::Interrupted => {
+            events.clear();
+            Ok(())
+        }
+        other => other,
+    }
+}
+
+/// Opens `count` nonblocking TCP connections to `addr` at once and waits
+/// (at most `timeout`) until each is connected or failed. Connection `i`
+/// is registered with token `i` for reading and writing; failures are
+/// `None` and counted in `result`.
+pub(crate) fn connect_all(
+    poll_: &mut Poll,
+    events: &mut Events,
+    addr: SocketAddr,
+    count: usize,
+    timeout: Duration,
+    result: &mut LoopResult,
+) -> Vec<Option<TcpStream>> {
+    let mut streams: Vec<Option<TcpStream>> = Vec::with_capacity(count);
+    let mut connected = vec![false; count];
+    let mut pending = 0usize;
+    for i in 0..count {
+        let opened = TcpStream::connect(addr).and_then(|mut s| {
+            poll_
+                .registry()
+                .register(&mut s, Token(i), Interest::READABLE | Interest::WRITABLE)?;
+            Ok(s)
+        });
+        match opened {
+            Ok(s) => {
+                streams.push(Some(s));
+                pending += 1;
+            }
+            Err(e) => {
+                result.connect_failed(e);
+                streams.push(None);
+            }
+        }
+    }
+    let deadline = Instant::now() + timeout;
+    while pending > 0 {
+        let now = Instant::now();
+        if now >= deadline {
+            break;
+        }
+        if let Err(e) = poll(poll_, events, deadline - now) {
+            result.connect_failed(e);
+            break;
+        }
+        for event in events.iter() {
+            let i = event.token().0;
+            if connected.get(i) != Some(&false) {
+                continue;
+            }
+            let Some(stream) = streams[i].as_ref() else {
+                continue;
+            };
+            // mio's recipe: a writable (or error) event ends the connect;
+            // SO_ERROR says how, and getpeername(2) says whether it is done.
+            let state = match stream.take_error() {
+                Ok(Some(e)) | Err(e) => Err(e),
+                Ok(None) => match stream.peer_addr() {
+                    Ok(_) => Ok(true),
+                    Err(e) if e.kind() == io::ErrorKind::NotConnected => Ok(false),
+                    Err(e) => Err(e),
+                },
+            };
+            match state {
+                Ok(true) => {
+                    connected[i] = true;
+                    pending -= 1;
+                    // Request/response wants each request on the wire at once.
+                    let _ = stream.set_nodelay(true);
+                }
+                Ok(false) => {}
+                Err(e) => {
+                    streams[i] = None;
+                    pending -= 1;
+                    result.connect_failed(e);
+                }
+            }
+        }
+    }
+    for (stream, ok) in streams.iter_mut().zip(&connected) {
+        if !ok && stream.take().is_some() {
+            result.connect_failed(io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!("not connected after {timeout:?}"),
+            ));
+        }
+    }
+    streams
+}
+
+/// Ends connections politely at the end of a run: half-close each, then
+/// read and discard until the server closes too (at most `grace`). Closing
+/// with an echo still unread would make the kernel send a reset, which the
+/// server would rightly log as an error. Connection `i` must be registered
+/// with token `i`.
+pub(crate) fn close_gracefully(
+    poll_: &mut Poll,
+    events: &mut Events,
+    streams: &mut [Option<TcpStream>],
+    grace: Duration,
+) {
+    let mut open = 0usize;
+    for slot in streams.iter_mut() {
+        if let Some(stream) = slot {
+            if stream.shutdown(std::net::Shutdown::Write).is_ok() {
+                open += 1;
+            } else {
+                *slot = None;
+            }
+        }
+    }
+    let deadline = Instant::now() + grace;
+    let mut sink = [0u8; 16 * 1024];
+    // A first pass reads what is already there (no edge may come for it).
+    let mut ready: Vec<usize> = (0..streams.len()).collect();
+    while open > 0 {
+        for i in ready.drain(..) {
+            let Some(stream) = streams.get_mut(i).and_then(Option::as_mut) else {
+                continue;
+            };
+            let finished = loop {
+                match io::Read::read(stream, &mut sink) {
+                    Ok(0) => break true,
+                    Ok(_) => {}
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => break false,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(_) => break true,
+                }
+            };
+            if finished {
+                streams[i] = None;
+                open -= 1;
+            }
+        }
+        let now = Instant::now();
+        if open == 0 || now >= deadline {
+            break;
+        }
+        if poll(poll_, events, deadline - now).is_err() {
+            break;
+        }
+        ready.extend(events.iter().map(|e| e.token().0));
+    }
+}
+
+/// The loop body of one workload: serves the connections whose global
+/// numbers are given, passes the gate once connected, and returns what it
+/// measured.
+type LoopFn = fn(&Shared<'_>, &[usize], &mut Gate<'_, '_>) -> LoopResult;
+
+pub(crate) fn run(config: &Config, progress: &Progress) -> Result<Report, Error> {
+    let io_err = |what: String| move |source| Error::Io { what, source };
+    let pid = config.server_pid;
+    if let Some(pid) = pid {
+        cpu::tree_ticks(pid).map_err(io_err(format!("reading /proc/{pid}/stat")))?;
+    }
+    if config.transport == Transport::Tcp && config.workload == Workload::Daytime {
+        // A connector loop against a closed port would spin on refusals
+        // for the whole run: find out first.
+        std::net::TcpStream::connect_timeout(&config.addr, config.effective_timeout()).map_err(
+            |source| Error::Connect {
+                addr: config.addr,
+                source,
+            },
+        )?;
+    }
+    let body: LoopFn = match (config.transport, config.workload) {
+        (Transport::Tcp, Workload::Echo { .. }) => crate::echo_tcp::request_response,
+        (Transport::Tcp, Workload::Bulk { .. }) => crate::echo_tcp::bulk,
+        (Transport::Tcp, Workload::Daytime) => crate::daytime_tcp::connectors,
+        (Transport::Udp, _) => crate::udp::requests,
+    };
+    let max_len = match config.workload {
+        Workload::Echo { size } => size,
+        Workload::Bulk { .. } | Workload::Daytime => 0,
+    };
+    let threads = config.threads.min(config.connections).max(1);
+    let shared = Shared {
+        config,
+        pattern: crate::pattern::Pattern::new(max_len.max(CHUNK)),
+        progress,
+        start: StartLine::default(),
+    };
+    let timed = !matches!(config.workload, Workload::Bulk { .. });
+
+    let (mut total, start, before, after) = thread::scope(|scope| {
+        let mut handles = Vec::with_capacity(threads);
+        for t in 0..threads {
+            let indices: Vec<usize> = (t..config.connections).step_by(threads).collect();
+            let shared = &shared;
+            let handle = thread::Builder::new()
+                .name(format!("bench-loop-{t}"))
+                .spawn_scoped(scope, move || {
+                    let mut gate = Gate {
+                        shared,
+                        passed: None,
+                    };
+                    let result = body(shared, &indices, &mut gate);
+                    gate.pass();
+                    result
+                });
+            match handle {
+                Ok(h) => handles.push(h),
+                Err(e) => {
+                    shared.start.release(Phase::Abort);
+                    return Err(Error::Io {
+                        what: "starting a load-generator thread".into(),
+                        source: e,
+                    });
+                }
+            }
+        }
+        shared.start.wait_for(threads);
+        let before = pid.map(cpu::tree_ticks).transpose();
+        progress.start();
+        let start = Instant::now();
+        shared.start.release(Phase::Go);
+        let mut after = None;
+        if timed {
+            let deadline = start + config.duration;
+            loop {
+                let now = Instant::now();
+                if now >= deadline {
+                    break;
+                }
+                thread::sleep(deadline - now);
+            }
+            after = Some(pid.map(cpu::tree_ticks).transpose());
+        }
+        let mut total = LoopResult::new();
+        for handle in handles {
+            match handle.join() {
+                Ok(result) => total.merge(result),
+                Err(_) => total.error(io::Error::other("a load-generator thread panicked")),
+            }
+        }
+        let after = after.unwrap_or_else(|| pid.map(cpu::tree_ticks).transpose());
+        Ok((total, start, before, after))
+    })?;
+
+    if total.ops == 0 {
+        let first = total.first_error.take();
+        if config.transport == Transport::Udp && total.losses > 0 && first.is_none() {
+            return Err(Error::NoReply {
+                addr: config.addr,
+                timeout: config.effective_timeout(),
+                lost: total.losses,
+            });
+        }
+        if total.connect_failures as usize >= config.connections || total.mismatches == 0 {
+            if let Some(source) = first {
+                return Err(Error::Connect {
+                    addr: config.addr,
+                    source,
+                });
+            }
+        }
+    }
+
+    let elapsed = if timed {
+        config.duration
+    } else {
+        total
+            .end
+            .map_or(Duration::ZERO, |end| end.duration_since(start))
+    };
+    let secs = elapsed.as_secs_f64().max(1e-9);
+    let (workload, op, cpu_unit, size, bulk_bytes) = match config.workload {
+        Workload::Echo { size } => ("echo", "request", "request", size, 0),
+        Workload::Bulk { bytes } => ("echo-bulk", "transfer", "GB", 0, bytes),
+        Workload::Daytime => ("daytime", "connection", "connection", 0, 0),
+    };
+    let (op, cpu_unit) = match (config.transport, config.workload) {
+        (Transport::Udp, Workload::Daytime) => ("request", "request"),
+        _ => (op, cpu_unit),
+    };
+    let server = match (pid, before, after) {
+        (Some(pid), Ok(Some(before)), Ok(Some(after))) => {
+            let cpu_us = cpu::ticks_to_micros(after.saturating_sub(before));
+            let per = if bulk_bytes > 0 {
+                total.bytes as f64 / 1e9
+            } else {
+                total.ops as f64
+            };
+            Some(ServerUsage {
+                pid,
+                cpu_us,
+                cpu_us_per_op: if per > 0.0 { cpu_us / per } else { 0.0 },
+                rss_kib: cpu::rss_kib(pid).unwrap_or(0),
+            })
+        }
+        (Some(pid), Err(source), _) | (Some(pid), _, Err(source)) => {
+            return Err(Error::Io {
+                what: format!("reading /proc/{pid}/stat"),
+                source,
+            });
+        }
+        _ => None,
+    };
+    Ok(Report {
+        workload,
+        transport: match config.transport {
+            Transport::Tcp => "tcp",
+            Transport::Udp => "udp",
+        },
+        target: config.addr.to_string(),
+        connections: config.connections,
+        size,
+        bulk_bytes,
+        connect_failures: total.connect_failures,
+        elapsed_s: secs,
+        ops: total.ops,
+        ops_per_s: total.ops as f64 / secs,
+        op,
+        bytes: total.bytes,
+        gb_per_s: total.bytes as f64 / secs / 1e9,
+        latency: Latency::from_nanos(&total.hist),
+        errors: total.errors,
+        mismatches: total.mismatches,
+        losses: total.losses,
+        server,
+        cpu_unit,
+        threads,
+    })
+}
