@@ -75,12 +75,30 @@ fn main() -> ExitCode {
     }
 }
 
-/// clap's multi-line error as the one line every netlab error is.
+/// clap's multi-line error as the one line every netlab error is: the
+/// message paragraph (which may list the missing arguments on lines of
+/// their own), without the usage block that follows it.
 fn usage_error(e: &clap::Error) -> ExitCode {
-    let rendered = e.render().to_string();
-    let first = rendered.lines().next().unwrap_or("invalid arguments");
-    let first = first.strip_prefix("error: ").unwrap_or(first);
-    exit::report(first, Some("see netlab --help"), exit::Code::Usage)
+    exit::report(
+        one_line(&e.render().to_string()),
+        Some("see netlab --help"),
+        exit::Code::Usage,
+    )
+}
+
+fn one_line(rendered: &str) -> String {
+    let message: Vec<&str> = rendered
+        .lines()
+        .take_while(|l| !l.trim().is_empty())
+        .map(str::trim)
+        .collect();
+    let joined = message.join(" ");
+    let joined = joined.strip_prefix("error: ").unwrap_or(&joined);
+    if joined.is_empty() {
+        "invalid arguments".to_owned()
+    } else {
+        joined.to_owned()
+    }
 }
 
 #[cfg(test)]
@@ -93,6 +111,18 @@ mod tests {
         assert_eq!(seconds("3"), Ok(Duration::from_secs(3)));
         assert!(seconds("-1").is_err());
         assert!(seconds("soon").is_err());
+    }
+
+    #[test]
+    fn usage_errors_keep_the_missing_argument() {
+        let e = Cli::try_parse_from(["netlab", "connect", "echo"]).unwrap_err();
+        let line = one_line(&e.render().to_string());
+        assert!(
+            line.starts_with("the following required arguments were not provided:"),
+            "{line}"
+        );
+        assert!(line.contains("<HOST>"), "{line}");
+        assert!(!line.contains('\n'));
     }
 
     #[test]
