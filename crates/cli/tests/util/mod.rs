@@ -4,7 +4,7 @@
 //! bind-then-drop, and the checks every error report must pass.
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, ExitStatus, Output, Stdio};
@@ -58,25 +58,23 @@ pub fn lecture_client(name: &str, host: &str, port: u16, stdin: &[u8]) -> Output
         .unwrap()
 }
 
-/// Lines a child wrote on one of its pipes, shared with the thread that
-/// reads them.
+/// What a child wrote on one pipe, as lines, shared with the thread that
+/// reads them. A last line without a newline yet counts as a line too (the
+/// lecture's echo server prints some without one).
 #[derive(Clone, Default)]
-pub struct Lines(Arc<(Mutex<Vec<String>>, Condvar)>);
+pub struct Lines(Arc<(Mutex<Vec<u8>>, Condvar)>);
 
 impl Lines {
-    fn collect(self, pipe: impl Read + Send + 'static) -> JoinHandle<()> {
+    fn collect(self, mut pipe: impl Read + Send + 'static) -> JoinHandle<()> {
         std::thread::spawn(move || {
-            let mut reader = BufReader::new(pipe);
+            let mut buf = [0u8; 8192];
             loop {
-                let mut raw = Vec::new();
-                match reader.read_until(b'\n', &mut raw) {
+                match pipe.read(&mut buf) {
                     Ok(0) | Err(_) => break,
-                    Ok(_) => {
-                        let text = String::from_utf8_lossy(&raw);
+                    Ok(n) => {
                         let (lock, ready) = &*self.0;
-                        lock.lock()
-                            .unwrap()
-                            .push(text.trim_end_matches('\n').to_owned());
+                        let mut text = lock.lock().unwrap_or_else(|e| e.into_inner());
+                        text.extend_from_slice(&buf[..n]);
                         ready.notify_all();
                     }
                 }
@@ -84,9 +82,16 @@ impl Lines {
         })
     }
 
+    fn split(text: &[u8]) -> Vec<String> {
+        String::from_utf8_lossy(text)
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    }
+
     /// Every line so far.
     pub fn all(&self) -> Vec<String> {
-        self.0.0.lock().unwrap().clone()
+        Self::split(&self.0.0.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
     /// Waits (on a condition variable, up to [`DEADLINE`]) until `pred`
