@@ -100,17 +100,21 @@ impl Lines {
     pub fn wait_for(&self, what: &str, pred: impl Fn(&[String]) -> bool) -> Vec<String> {
         let deadline = Instant::now() + DEADLINE;
         let (lock, ready) = &*self.0;
-        let mut lines = lock.lock().unwrap();
+        let mut text = lock.lock().unwrap_or_else(|e| e.into_inner());
         loop {
+            let lines = Self::split(&text);
             if pred(&lines) {
-                return lines.clone();
+                return lines;
             }
             let left = deadline.saturating_duration_since(Instant::now());
-            assert!(
-                !left.is_zero(),
-                "timed out waiting for {what}; got {lines:#?}"
-            );
-            lines = ready.wait_timeout(lines, left).unwrap().0;
+            if left.is_zero() {
+                drop(text);
+                panic!("timed out waiting for {what}; got {lines:#?}");
+            }
+            text = ready
+                .wait_timeout(text, left)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
         }
     }
 
