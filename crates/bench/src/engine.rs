@@ -364,7 +364,7 @@ pub(crate) fn run(config: &Config, progress: &Progress) -> Result<Report, Error>
     };
     let timed = !matches!(config.workload, Workload::Bulk { .. });
 
-    let (mut total, start, before, after) = thread::scope(|scope| {
+    let (mut total, start, before, after, own_cpu_us) = thread::scope(|scope| {
         let mut handles = Vec::with_capacity(threads);
         for t in 0..threads {
             let indices: Vec<usize> = (t..config.connections).step_by(threads).collect();
@@ -393,10 +393,12 @@ pub(crate) fn run(config: &Config, progress: &Progress) -> Result<Report, Error>
         }
         shared.start.wait_for(threads);
         let before = pid.map(cpu::tree_ticks).transpose();
+        let own_before = cpu::tree_ticks(std::process::id()).ok();
         progress.start();
         let start = Instant::now();
         shared.start.release(Phase::Go);
         let mut after = None;
+        let mut own_after = None;
         if timed {
             let deadline = start + config.duration;
             loop {
@@ -407,6 +409,7 @@ pub(crate) fn run(config: &Config, progress: &Progress) -> Result<Report, Error>
                 thread::sleep(deadline - now);
             }
             after = Some(pid.map(cpu::tree_ticks).transpose());
+            own_after = cpu::tree_ticks(std::process::id()).ok();
         }
         let mut total = LoopResult::new();
         for handle in handles {
@@ -416,20 +419,23 @@ pub(crate) fn run(config: &Config, progress: &Progress) -> Result<Report, Error>
             }
         }
         let after = after.unwrap_or_else(|| pid.map(cpu::tree_ticks).transpose());
-        Ok((total, start, before, after))
+        let own_after = own_after.or_else(|| cpu::tree_ticks(std::process::id()).ok());
+        let own = own_before
+            .zip(own_after)
+            .map(|(b, a)| cpu::ticks_to_micros(a.saturating_sub(b)));
+        Ok((total, start, before, after, own))
     })?;
 
     if total.ops == 0 {
-        let first = total.first_error.take();
-        if config.transport == Transport::Udp && total.losses > 0 && first.is_none() {
+        if config.transport == Transport::Udp && total.losses > 0 && total.first_error.is_none() {
             return Err(Error::NoReply {
                 addr: config.addr,
                 timeout: config.effective_timeout(),
                 lost: total.losses,
             });
         }
-        if total.connect_failures as usize >= config.connections || total.mismatches == 0 {
-            if let Some(source) = first {
+        if total.connect_failures as usize >= config.connections {
+            if let Some(source) = total.first_error.take() {
                 return Err(Error::Connect {
                     addr: config.addr,
                     source,
@@ -455,18 +461,18 @@ pub(crate) fn run(config: &Config, progress: &Progress) -> Result<Report, Error>
         (Transport::Udp, Workload::Daytime) => ("request", "request"),
         _ => (op, cpu_unit),
     };
+    let per_op = if bulk_bytes > 0 {
+        total.bytes as f64 / 1e9
+    } else {
+        total.ops as f64
+    };
     let server = match (pid, before, after) {
         (Some(pid), Ok(Some(before)), Ok(Some(after))) => {
             let cpu_us = cpu::ticks_to_micros(after.saturating_sub(before));
-            let per = if bulk_bytes > 0 {
-                total.bytes as f64 / 1e9
-            } else {
-                total.ops as f64
-            };
             Some(ServerUsage {
                 pid,
                 cpu_us,
-                cpu_us_per_op: if per > 0.0 { cpu_us / per } else { 0.0 },
+                cpu_us_per_op: if per_op > 0.0 { cpu_us / per_op } else { 0.0 },
                 rss_kib: cpu::rss_kib(pid).unwrap_or(0),
             })
         }
@@ -501,6 +507,11 @@ pub(crate) fn run(config: &Config, progress: &Progress) -> Result<Report, Error>
         losses: total.losses,
         server,
         cpu_unit,
+        first_error: total.first_error.as_ref().map(ToString::to_string),
+        client_cpu_us_per_op: match own_cpu_us {
+            Some(us) if per_op > 0.0 => us / per_op,
+            _ => 0.0,
+        },
         threads,
     })
 }

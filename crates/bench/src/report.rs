@@ -95,11 +95,17 @@ pub struct Report {
     pub mismatches: u64,
     /// UDP requests that got no reply within the timeout.
     pub losses: u64,
+    /// The first error seen, if any, for the message a person reads.
+    pub first_error: Option<String>,
     /// The server's CPU time and RSS, when `--server-pid` was given.
     pub server: Option<ServerUsage>,
     /// The unit of [`ServerUsage::cpu_us_per_op`]: `request`, `connection`
     /// or `GB`.
     pub cpu_unit: &'static str,
+    /// The load generator's own CPU time per op (same unit as the
+    /// server's), from `/proc/self/stat`: with the server's figure, it
+    /// shows which side of a shared machine is the bottleneck.
+    pub client_cpu_us_per_op: f64,
     /// Load-generator threads used.
     pub threads: usize,
 }
@@ -156,6 +162,9 @@ impl fmt::Display for Report {
         if self.connect_failures > 0 {
             write!(f, ", {} connections failed to open", self.connect_failures)?;
         }
+        if let Some(e) = &self.first_error {
+            write!(f, " (first error: {e})")?;
+        }
         if let Some(s) = &self.server {
             write!(
                 f,
@@ -165,6 +174,17 @@ impl fmt::Display for Report {
                 self.cpu_unit,
                 s.cpu_us / 1000.0,
                 s.rss_kib
+            )?;
+        }
+        if self.client_cpu_us_per_op > 0.0 {
+            write!(
+                f,
+                "\n  {:<12}{:.2} µs CPU per {} ({} thread{})",
+                "bench",
+                self.client_cpu_us_per_op,
+                self.cpu_unit,
+                self.threads,
+                if self.threads == 1 { "" } else { "s" }
             )?;
         }
         Ok(())

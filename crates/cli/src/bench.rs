@@ -4,8 +4,9 @@
 //! Exit codes: 0 when every reply verified (I/O errors and UDP losses are
 //! counted in the report, not fatal); 65 (EX_DATAERR) when any reply did
 //! not match what was sent; 69 (EX_UNAVAILABLE) when not a single
-//! connection could be opened or not a single UDP reply came back; 64 for
-//! bad flags; 68 for an unknown host.
+//! connection could be opened or not a single UDP reply came back; 74
+//! (EX_IOERR) when connections opened but no request completed (a server
+//! that resets or stalls); 64 for bad flags; 68 for an unknown host.
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -176,6 +177,20 @@ pub fn run(args: BenchArgs) -> ExitCode {
         if e.kind() != std::io::ErrorKind::BrokenPipe {
             return exit::report(format!("writing the report: {e}"), None, Code::IoErr);
         }
+    }
+    if report.ops == 0 {
+        return exit::report(
+            format!(
+                "no {} completed: {}",
+                report.op,
+                report
+                    .first_error
+                    .as_deref()
+                    .unwrap_or("the run was too short")
+            ),
+            None,
+            Code::IoErr,
+        );
     }
     if report.mismatches > 0 {
         return exit::report(
