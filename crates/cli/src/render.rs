@@ -16,7 +16,8 @@ const SHOW_MAX: usize = 200;
 pub struct LectureLog {
     /// Print nothing but errors.
     pub quiet: bool,
-    /// Print data lines (`Read from client:`, `Wrote to client:`).
+    /// Print TCP data lines (`Read from client:`, `Wrote to client:`); the
+    /// lecture's daytime server prints none.
     pub show_data: bool,
     /// The server is an echo server in line mode: a client that sends
     /// nothing "crashed", in the lecture's words.
@@ -52,10 +53,10 @@ impl Observer for LectureLog {
                     tuple(conn.peer)
                 );
             }
-            Event::Read { data, .. } => {
+            Event::Read { data, .. } if self.show_data => {
                 let _ = writeln!(text, "Read from client: {}", show(data));
             }
-            Event::Wrote { data, .. } => {
+            Event::Wrote { data, .. } if self.show_data => {
                 let _ = writeln!(text, "Wrote to client: {}", show(data));
             }
             Event::Closed {
@@ -102,8 +103,10 @@ impl Observer for LectureLog {
         }
     }
 
+    /// UDP needs data events for its per-datagram lines even when the
+    /// data itself is not shown (daytime).
     fn wants_data(&self) -> bool {
-        !self.quiet && self.show_data
+        !self.quiet
     }
 }
 

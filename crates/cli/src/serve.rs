@@ -46,7 +46,7 @@ pub struct ServeArgs {
     /// Close a connection after this many seconds without traffic (0: never).
     #[arg(long, default_value = "300", value_parser = seconds)]
     pub idle_timeout: Duration,
-    /// Event-loop threads (default: one per core).
+    /// Event-loop threads (default: half the cores, rounded up).
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1024))]
     pub threads: Option<u64>,
     /// On SIGINT/SIGTERM, give open connections this many seconds to finish.
@@ -77,6 +77,18 @@ pub fn run(args: ServeArgs) -> ExitCode {
     let addr = match bind_address(args.host.as_deref(), args.port) {
         Ok(addr) => addr,
         Err(code) => return code,
+    };
+    // Before the socket exists: a signal that arrives as soon as
+    // `Listening` is printed must already mean "stop gracefully".
+    let mut signals = match Signals::new([SIGINT, SIGTERM]) {
+        Ok(s) => s,
+        Err(e) => {
+            return exit::report(
+                format!("installing signal handlers: {e}"),
+                None,
+                Code::OsErr,
+            );
+        }
     };
     let mut builder = Builder::new(addr)
         .max_connections(usize::try_from(args.max_connections).unwrap_or(usize::MAX))
@@ -124,16 +136,6 @@ pub fn run(args: ServeArgs) -> ExitCode {
     let running = match started {
         Ok(r) => r,
         Err(e) => return bind_failed(&e, addr),
-    };
-    let mut signals = match Signals::new([SIGINT, SIGTERM]) {
-        Ok(s) => s,
-        Err(e) => {
-            return exit::report(
-                format!("installing signal handlers: {e}"),
-                None,
-                Code::OsErr,
-            );
-        }
     };
     let handle = running.shutdown_handle();
     let drain = args.drain;

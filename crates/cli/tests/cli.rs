@@ -130,7 +130,6 @@ fn sigterm_stops_the_server_with_exit_0_and_closes_open_connections() {
 /// by the signal. The window is short: 40 servers, 8 at a time, so the
 /// machine is busy enough to hit it.
 #[test]
-#[ignore = "bug: serve prints Listening before it installs its SIGINT/SIGTERM handlers; a signal in between kills it (no exit 0)"]
 fn a_signal_right_after_listening_still_stops_gracefully() {
     let workers: Vec<_> = (0..8)
         .map(|worker| {
@@ -175,7 +174,6 @@ fn udp_daytime(host: &str) {
 /// A UDP daytime server logs each request, as a TCP one logs each
 /// connection (`Received datagram`, then the client's address).
 #[test]
-#[ignore = "bug: serve daytime --udp logs nothing per datagram (LectureLog::wants_data is false for daytime, so netcore never emits Event::Datagram)"]
 fn udp_daytime_server_logs_each_datagram() {
     let server = serve(&["daytime", "--udp", "--host", "127.0.0.1"]);
     let client = UdpSocket::bind("127.0.0.1:0").unwrap();
@@ -508,7 +506,6 @@ fn a_reset_mid_echo_is_an_io_error_74() {
 /// way the session must fail with 74. Two hundred tries, as the race goes
 /// either way.
 #[test]
-#[ignore = "bug: connect echo exits 0 silently on a reset when the input thread sees ECONNRESET first"]
 fn a_reset_during_a_piped_echo_is_an_io_error_74() {
     let input = random_bytes(4 << 20, 7);
     for attempt in 0..200 {

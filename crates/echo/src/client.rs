@@ -2,7 +2,9 @@
 //! at the same time, so it works typed line by line and piped megabytes.
 
 use std::io::{self, BufRead, BufReader, Read, Write};
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, mpsc};
+use std::time::Duration;
 
 use netcore::Client;
 
@@ -42,10 +44,12 @@ pub fn session(
     let mut stream = client.clone().read_timeout(None).connect(host, port)?;
     let writer = stream.try_clone().map_err(|e| stream.error("cloning", e))?;
     let (done, input_result) = mpsc::channel();
+    let writing = Arc::new(AtomicBool::new(false));
+    let writing_flag = writing.clone();
     std::thread::Builder::new()
         .name("echo-input".into())
         .spawn(move || {
-            let _ = done.send(pump_input(input, writer, tail_wait));
+            let _ = done.send(pump_input(input, writer, tail_wait, &writing_flag));
         })
         .map_err(|e| stream.error("starting the input thread for", e))?;
     let mut buf = vec![0u8; 64 * 1024];
@@ -74,10 +78,18 @@ pub fn session(
             }
         }
     }
-    match input_result.try_recv() {
-        // The server closed first: writes failing after that are expected.
-        Ok(Err(Error::Net(_))) | Ok(Ok(())) | Err(_) => Ok(total),
-        Ok(Err(e)) => Err(e),
+    // The server closed. If the input thread is in the middle of a write,
+    // that write is about to fail (or just did): wait for its verdict, since
+    // a reset is reported to only one of the two threads and may have gone
+    // to the writer. If it is waiting for input, nothing was lost.
+    let verdict = if writing.load(Ordering::Acquire) {
+        input_result.recv_timeout(Duration::from_secs(5)).ok()
+    } else {
+        input_result.try_recv().ok()
+    };
+    match verdict {
+        Some(Err(e)) => Err(e),
+        Some(Ok(())) | None => Ok(total),
     }
 }
 
@@ -86,7 +98,8 @@ pub fn session(
 fn pump_input(
     mut input: impl Read,
     mut writer: netcore::Stream,
-    tail_wait: Option<std::time::Duration>,
+    tail_wait: Option<Duration>,
+    writing: &AtomicBool,
 ) -> Result<(), Error> {
     let mut buf = vec![0u8; 64 * 1024];
     loop {
@@ -96,9 +109,11 @@ fn pump_input(
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(Error::Input(e)),
         };
+        writing.store(true, Ordering::Release);
         writer
             .write_all(&buf[..n])
             .map_err(|e| writer.error("writing to", e))?;
+        writing.store(false, Ordering::Release);
     }
     writer
         .set_read_timeout(tail_wait)
@@ -114,8 +129,9 @@ const MAX_UDP: usize = 65_507;
 
 /// Echo over UDP: sends `input` one line at a time (a line longer than a
 /// datagram is split), each as a datagram, and copies each reply to
-/// `output`. Each request waits for its reply with the client's read
-/// timeout and retries. Returns the bytes received.
+/// `output`. The name is resolved once, before any input is read. Each
+/// request waits for its reply with the client's read timeout and retries.
+/// Returns the bytes received.
 pub fn session_udp(
     client: &Client,
     host: &str,
@@ -123,6 +139,7 @@ pub fn session_udp(
     input: impl Read,
     output: &mut dyn Write,
 ) -> Result<u64, Error> {
+    let server = client.udp(host, port)?;
     let mut input = BufReader::with_capacity(MAX_UDP, input);
     let mut total = 0u64;
     loop {
@@ -138,7 +155,7 @@ pub fn session_udp(
             available[..end].to_vec()
         };
         input.consume(chunk.len());
-        let reply = client.request(host, port, &chunk)?;
+        let reply = server.request(&chunk)?;
         output.write_all(&reply).map_err(Error::Output)?;
         output.flush().map_err(Error::Output)?;
         total += reply.len() as u64;

@@ -87,7 +87,8 @@ impl std::fmt::Debug for Builder {
 
 impl Builder {
     /// A server for `addr` with the defaults: backlog 1024, at most 10,000
-    /// connections, no timeouts, one event loop per core, `TCP_NODELAY` on,
+    /// connections, no timeouts, one event loop per two cores (see
+    /// [`Builder::threads`]), `TCP_NODELAY` on,
     /// the default [`DatagramPolicy`], and a silent observer.
     ///
     /// Port 0 lets the operating system pick a free port; read it back with
@@ -102,7 +103,7 @@ impl Builder {
             idle_timeout: None,
             read_timeout: None,
             write_timeout: None,
-            threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            threads: default_threads(),
             nodelay: true,
             reuse_port: false,
             only_v6: None,
@@ -159,7 +160,13 @@ impl Builder {
 
     /// How many event-loop threads serve connections (at least 1). Each
     /// accepts from the same listening socket and owns the connections it
-    /// accepted.
+    /// accepted. UDP runs this many receivers.
+    ///
+    /// The default is half the cores, rounded up. A loop is busy only while
+    /// there is work, and the kernel's network stack and the clients
+    /// themselves need cores too: measured on a 2-core machine with the
+    /// load generator on the same machine, one loop served 64-byte echo
+    /// requests at 50 connections about 1.5x faster than two.
     pub fn threads(mut self, threads: usize) -> Self {
         self.threads = threads.max(1);
         self
@@ -286,6 +293,11 @@ impl Wake {
             }
         }
     }
+}
+
+/// Half the cores, rounded up.
+fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().div_ceil(2))
 }
 
 /// State shared by a server's loops and its [`ShutdownHandle`]s.

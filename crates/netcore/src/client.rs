@@ -166,12 +166,18 @@ impl Client {
     }
 
     /// Sends `request` as one UDP datagram to `host:port` and returns the
-    /// first reply and who sent it, sending again up to
-    /// [`retries`](Client::retries) times when no reply comes within the
-    /// read timeout (5 s when none is set). The socket is connected, so
-    /// only the server's replies count, and an ICMP "port unreachable"
-    /// shows up as connection refused.
+    /// first reply, sending again up to [`retries`](Client::retries) times
+    /// when no reply comes within the read timeout (5 s when none is set).
+    /// One-shot form of [`Client::udp`] + [`DatagramClient::request`].
     pub fn request(&self, host: &str, port: u16, request: &[u8]) -> Result<Vec<u8>> {
+        self.udp(host, port)?.request(request)
+    }
+
+    /// Resolves `host` once and opens a UDP socket connected to its first
+    /// address, for any number of [`DatagramClient::request`]s. Being
+    /// connected, the socket only takes the server's replies, and an ICMP
+    /// "port unreachable" shows up as connection refused.
+    pub fn udp(&self, host: &str, port: u16) -> Result<DatagramClient> {
         let addr = resolve(host, port)?
             .into_iter()
             .next()
@@ -192,12 +198,42 @@ impl Client {
         socket
             .set_read_timeout(Some(wait))
             .map_err(|e| io_err("setting options on", e))?;
+        Ok(DatagramClient {
+            socket,
+            addr,
+            wait,
+            retries: self.retries,
+        })
+    }
+}
+
+/// A UDP socket connected to one server, from [`Client::udp`].
+#[derive(Debug)]
+pub struct DatagramClient {
+    socket: UdpSocket,
+    addr: SocketAddr,
+    wait: Duration,
+    retries: u32,
+}
+
+impl DatagramClient {
+    /// The server's address.
+    pub fn peer_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Sends `request` as one datagram and returns the first reply, sending
+    /// again up to the client's retries when none comes in time. A reply
+    /// that arrives after its request timed out may be taken as the answer
+    /// to the next one: UDP has no request ids.
+    pub fn request(&self, request: &[u8]) -> Result<Vec<u8>> {
+        let addr = self.addr;
         let mut buf = vec![0u8; 65_536];
         for _ in 0..=self.retries {
-            socket
+            self.socket
                 .send(request)
                 .map_err(|e| refused_or(addr, "sending to", e))?;
-            match socket.recv(&mut buf) {
+            match self.socket.recv(&mut buf) {
                 Ok(n) => {
                     buf.truncate(n);
                     return Ok(buf);
@@ -213,7 +249,7 @@ impl Client {
         Err(Error::Timeout {
             op: "waiting for a reply from",
             addr,
-            after: wait * (self.retries + 1),
+            after: self.wait * (self.retries + 1),
         })
     }
 }
@@ -245,6 +281,9 @@ pub fn resolve(host: &str, port: u16) -> Result<Vec<SocketAddr>> {
         host: host.to_owned(),
         source,
     };
+    if is_invalid_name(bare) {
+        return Err(err(io::Error::new(io::ErrorKind::NotFound, "no such host")));
+    }
     let addrs: Vec<SocketAddr> = (bare, port)
         .to_socket_addrs()
         .map_err(|e| err(classify_lookup_error(e)))?
@@ -253,6 +292,20 @@ pub fn resolve(host: &str, port: u16) -> Result<Vec<SocketAddr>> {
         return Err(err(io::Error::new(io::ErrorKind::NotFound, "no addresses")));
     }
     Ok(addrs)
+}
+
+/// Whether `name` is in the `.invalid` domain, which RFC 6761 (section 6.4)
+/// reserves as never existing: "Name resolution APIs and libraries SHOULD
+/// recognize 'invalid' names as special and SHOULD always return
+/// immediately with a negative response", so no query leaves the machine.
+///
+/// ```
+/// assert!(netcore::is_invalid_name("nonexistent.INVALID."));
+/// assert!(!netcore::is_invalid_name("invalid.example.com"));
+/// ```
+pub fn is_invalid_name(name: &str) -> bool {
+    let name = name.strip_suffix('.').unwrap_or(name).to_ascii_lowercase();
+    name == "invalid" || name.ends_with(".invalid")
 }
 
 /// std reports every `getaddrinfo` failure as one opaque error whose text
@@ -383,19 +436,34 @@ mod tests {
     }
 
     #[test]
-    fn unknown_host_is_not_found() {
+    fn invalid_names_fail_at_once_without_a_query() {
         let err = resolve("nonexistent.invalid", 7).unwrap_err();
-        assert!(
-            matches!(
-                err.io_kind(),
-                io::ErrorKind::NotFound | io::ErrorKind::TimedOut
-            ),
-            "{err}"
+        assert_eq!(err.io_kind(), io::ErrorKind::NotFound);
+        assert_eq!(
+            err.to_string(),
+            "resolving nonexistent.invalid: no such host"
         );
-        assert!(
-            err.to_string()
-                .starts_with("resolving nonexistent.invalid: ")
+    }
+
+    #[test]
+    fn resolver_errors_are_classified_from_glibc_text() {
+        let e = |t: &str| {
+            classify_lookup_error(io::Error::other(format!(
+                "failed to lookup address information: {t}"
+            )))
+        };
+        assert_eq!(
+            e("Name or service not known").kind(),
+            io::ErrorKind::NotFound
         );
+        assert_eq!(
+            e("No address associated with hostname").kind(),
+            io::ErrorKind::NotFound
+        );
+        let again = e("Temporary failure in name resolution");
+        assert_eq!(again.kind(), io::ErrorKind::TimedOut);
+        assert_eq!(again.to_string(), "Temporary failure in name resolution");
+        assert_eq!(e("System error").kind(), io::ErrorKind::Other);
     }
 
     #[test]

@@ -47,7 +47,7 @@
 //!
 //! # The engine
 //!
-//! Connections are served by one event loop per core (mio over epoll), not
+//! Connections are served by a few event loops (mio over epoll), not
 //! a thread each: a slow or silent client costs a table entry and a file
 //! descriptor, never a blocked worker. Concurrency is bounded by
 //! [`Builder::max_connections`]; idle, read and write timeouts close
@@ -81,7 +81,7 @@ mod tcp;
 mod udp;
 
 pub use builder::{Builder, Running, ShutdownHandle};
-pub use client::{Client, Stream, resolve};
+pub use client::{Client, DatagramClient, Stream, is_invalid_name, resolve};
 pub use error::{Error, Result};
 pub use event::{CloseReason, Event, Observer, Silent, Transport};
 pub use handler::{Connection, ConnectionInfo, DatagramServer, Flow, Handler, Server};

@@ -1,4 +1,4 @@
-//! The UDP engine: receiver threads (one per core by default) blocked in
+//! The UDP engine: receiver threads ([`Builder::threads`]) blocked in
 //! `recv_from(2)` on one unconnected socket, so any number of clients are
 //! served, each answered at its own address. For each datagram: check the
 //! [`DatagramPolicy`], ask the [`DatagramServer`], `send_to(2)` the reply.
