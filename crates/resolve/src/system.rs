@@ -40,6 +40,15 @@ pub fn lookup(name: &str) -> Result<Lookup> {
 /// ```
 pub fn lookup_family(name: &str, family: Family) -> Result<Lookup> {
     check_name(name)?;
+    if netcore::is_invalid_name(name) {
+        // RFC 6761 6.4: `.invalid` names never exist and resolvers answer
+        // so at once; glibc would still ask the configured name server.
+        return Err(Error::NoSuchHost {
+            query: name.to_owned(),
+            server: None,
+            reverse: false,
+        });
+    }
     let hints = AddrInfoHints {
         flags: libc::AI_CANONNAME,
         address: match family {

@@ -3,7 +3,6 @@
 //! guaranteed not to exist).
 
 use std::net::{IpAddr, Ipv4Addr};
-use std::process::Command;
 
 use resolve::{Answer, ErrorKind, Family, Resolver};
 
@@ -33,31 +32,29 @@ fn loopback_address_reverses_to_localhost() {
     assert_eq!(reverse.names, ["localhost"]);
 }
 
+/// The name `/etc/hosts` gives `ip`, if any.
+fn hosts_file_name(ip: IpAddr) -> Option<String> {
+    let hosts = std::fs::read_to_string("/etc/hosts").ok()?;
+    hosts.lines().find_map(|line| {
+        let mut fields = line.split('#').next()?.split_whitespace();
+        let addr: IpAddr = fields.next()?.parse().ok()?;
+        (addr == ip)
+            .then(|| fields.next().map(str::to_owned))
+            .flatten()
+    })
+}
+
 /// `::1` has a name only where `/etc/hosts` gives it one (Debian's default
-/// file does, a container's often does not), so the answer is checked
-/// against `getent hosts ::1` on the same machine.
+/// file does, a container's often does not). Where it does not, glibc would
+/// go on to ask the configured name server, which is off this machine: the
+/// network rule forbids that here, and the CLI test covers the not-found
+/// answer inside a private network namespace instead.
 #[test]
-fn ipv6_loopback_reverse_agrees_with_getent() {
-    let result = resolve::reverse("::1".parse().unwrap());
-    let getent = Command::new("getent").args(["hosts", "::1"]).output();
-    let Ok(getent) = getent else {
-        // No getent (not glibc): only check the shape of the answer.
-        if let Err(err) = result {
-            assert!(err.to_string().starts_with("resolving ::1: "), "{err}");
-        }
-        return;
-    };
-    let text = String::from_utf8_lossy(&getent.stdout);
-    match text.split_whitespace().nth(1) {
-        Some(name) => assert_eq!(result.unwrap().name(), name),
-        None => {
-            let err = result.unwrap_err();
-            assert!(
-                matches!(err.kind(), ErrorKind::NotFound | ErrorKind::Temporary),
-                "{err}"
-            );
-            assert!(err.to_string().starts_with("resolving ::1: "), "{err}");
-        }
+fn ipv6_loopback_reverse_agrees_with_the_hosts_file() {
+    let ip: IpAddr = "::1".parse().unwrap();
+    match hosts_file_name(ip) {
+        Some(name) => assert_eq!(resolve::reverse(ip).unwrap().name(), name),
+        None => eprintln!("note: /etc/hosts does not name ::1; reverse lookup not run in-process"),
     }
 }
 
