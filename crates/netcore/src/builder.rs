@@ -259,9 +259,12 @@ impl Builder {
 pub(crate) enum Wake {
     /// A mio event loop, through its waker.
     Poll(mio::Waker),
-    /// Threads blocked in `recv(2)` on a UDP socket (a clone of it).
-    /// `shutdown(SHUT_RD)` wakes them on Linux; one datagram per thread to
-    /// the socket's own address wakes them anywhere.
+    /// Threads blocked in `recv(2)` on a UDP socket (a clone of it): one
+    /// empty datagram per thread, sent to the socket's own address, wakes
+    /// them (the kernel hands each datagram to one blocked receiver, and a
+    /// receiver that sees the stop flag exits before answering).
+    /// `shutdown(SHUT_RD)` would wake them too on Linux, but std's
+    /// `recv_from` then panics on the empty source address.
     Datagram {
         socket: std::net::UdpSocket,
         threads: usize,
@@ -274,7 +277,6 @@ impl Wake {
             // A loop that already exited has dropped its poll: nothing to wake.
             Wake::Poll(waker) => drop(waker.wake()),
             Wake::Datagram { socket, threads } => {
-                let _ = socket2::SockRef::from(socket).shutdown(std::net::Shutdown::Read);
                 let Ok(local) = socket.local_addr() else {
                     return;
                 };

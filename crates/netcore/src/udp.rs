@@ -8,8 +8,8 @@
 //! costs two system calls per request (receive, send) where a readiness loop
 //! costs four (wait, receive, send, and the receive that finds the queue
 //! empty). The kernel wakes one blocked receiver per datagram. Shutdown
-//! wakes them with `shutdown(SHUT_RD)` and one datagram each to the socket's
-//! own address; see [`Wake::Datagram`].
+//! wakes them with one datagram each to the socket's own address; see
+//! [`Wake::Datagram`].
 //!
 //! No error ends a receiver: UDP is lossy, so a reply that cannot be sent is
 //! dropped and reported, and a `ConnectionRefused` left over from an ICMP

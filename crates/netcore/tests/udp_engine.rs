@@ -73,9 +73,24 @@ fn loopback_can_be_refused_by_policy() {
 }
 
 #[test]
-fn shutdown_is_prompt() {
-    let running = Builder::new(any_local_v4()).serve_datagrams(Echo).unwrap();
-    let started = std::time::Instant::now();
-    running.shutdown(Duration::from_secs(5));
-    assert!(started.elapsed() < Duration::from_secs(2));
+fn shutdown_wakes_every_blocked_receiver_promptly() {
+    for addr in [any_local_v4(), any_local_v6(), "[::]:0".parse().unwrap()] {
+        let rec = Recorder::default();
+        let running = Builder::new(addr)
+            .threads(3)
+            .observer(rec.observer())
+            .serve_datagrams(Echo)
+            .unwrap();
+        let started = std::time::Instant::now();
+        running.shutdown(Duration::from_secs(5));
+        assert!(started.elapsed() < Duration::from_secs(2));
+        // No receiver answered (or choked on) its wake-up datagram.
+        let lines = rec.lines();
+        assert!(!lines.iter().any(|l| l.starts_with("error")), "{lines:?}");
+        assert_eq!(
+            lines.last().map(String::as_str),
+            Some("stopped"),
+            "{lines:?}"
+        );
+    }
 }
