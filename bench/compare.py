@@ -282,6 +282,8 @@ def fmt_num(v, unit):
     if unit == 'GB/s':
         return f'{v:.2f} GB/s'
     if unit == 'us':
+        if v >= 1_000_000:
+            return f'{v / 1_000_000:.2f} s'
         return f'{v / 1000:.2f} ms' if v >= 1000 else f'{v:.0f} µs'
     if unit == 'cpu':
         return f'{v:.2f} µs'

@@ -147,6 +147,7 @@ pub(crate) fn connectors(
             conn.retry_at = Some(now);
         }
     }
+    gate.finish();
     result
 }
 

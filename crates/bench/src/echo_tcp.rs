@@ -370,6 +370,7 @@ pub(crate) fn bulk(shared: &Shared<'_>, indices: &[usize], gate: &mut Gate<'_, '
         }
     }
     let mut last_progress = Instant::now();
+    let mut done: Vec<TcpStream> = Vec::with_capacity(conns.len());
     while alive > 0 {
         let now = Instant::now();
         let stalled = now.duration_since(last_progress);
@@ -407,7 +408,10 @@ pub(crate) fn bulk(shared: &Shared<'_>, indices: &[usize], gate: &mut Gate<'_, '
                 Step::Done => {
                     let now = Instant::now();
                     finish(&mut result, start, now, shared);
-                    *slot = None;
+                    // Kept open until the server's CPU time is read.
+                    if let Some(conn) = slot.take() {
+                        done.push(conn.stream);
+                    }
                     alive -= 1;
                 }
                 step => {
@@ -418,6 +422,8 @@ pub(crate) fn bulk(shared: &Shared<'_>, indices: &[usize], gate: &mut Gate<'_, '
             }
         }
     }
+    gate.finish();
+    drop(done);
     result
 }
 

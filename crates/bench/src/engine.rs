@@ -28,12 +28,23 @@ pub(crate) struct Shared<'a> {
 }
 
 /// Where the loops wait, connected, until the main thread has taken its
-/// first reading of the server's CPU time; the main thread can also call
-/// the run off (a loop thread could not be created).
+/// first reading of the server's CPU time (the main thread can also call
+/// the run off: a loop thread could not be created); and where they wait
+/// again at the end, connections still open, until it has taken the last
+/// one. A forking server's children thus cannot exit, taking their CPU
+/// time out of sight before their parent reaps them, mid-reading.
 #[derive(Default)]
 struct StartLine {
-    state: Mutex<(usize, Phase)>,
+    state: Mutex<Line>,
     changed: Condvar,
+}
+
+#[derive(Default)]
+struct Line {
+    arrived: usize,
+    phase: Phase,
+    finished: usize,
+    sampled: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Default)]
@@ -45,37 +56,53 @@ enum Phase {
 }
 
 impl StartLine {
-    fn lock(&self) -> MutexGuard<'_, (usize, Phase)> {
+    fn lock(&self) -> MutexGuard<'_, Line> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn wait_while(&self, mut done: impl FnMut(&Line) -> bool) -> MutexGuard<'_, Line> {
+        let mut state = self.lock();
+        while !done(&state) {
+            state = self
+                .changed
+                .wait(state)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+        state
     }
 
     /// A loop arrives and waits for the verdict: `true` to go.
     fn arrive(&self) -> bool {
-        let mut state = self.lock();
-        state.0 += 1;
+        self.lock().arrived += 1;
         self.changed.notify_all();
-        while state.1 == Phase::Waiting {
-            state = self
-                .changed
-                .wait(state)
-                .unwrap_or_else(PoisonError::into_inner);
-        }
-        state.1 == Phase::Go
+        self.wait_while(|l| l.phase != Phase::Waiting).phase == Phase::Go
+    }
+
+    /// A loop finished measuring; it waits for the last reading.
+    fn finish(&self) {
+        self.lock().finished += 1;
+        self.changed.notify_all();
+        drop(self.wait_while(|l| l.sampled));
     }
 
     /// The main thread waits until `n` loops arrived.
-    fn wait_for(&self, n: usize) {
-        let mut state = self.lock();
-        while state.0 < n {
-            state = self
-                .changed
-                .wait(state)
-                .unwrap_or_else(PoisonError::into_inner);
-        }
+    fn wait_arrived(&self, n: usize) {
+        drop(self.wait_while(|l| l.arrived >= n));
+    }
+
+    /// The main thread waits until `n` loops finished measuring.
+    fn wait_finished(&self, n: usize) {
+        drop(self.wait_while(|l| l.finished >= n));
     }
 
     fn release(&self, phase: Phase) {
-        self.lock().1 = phase;
+        self.lock().phase = phase;
+        self.changed.notify_all();
+    }
+
+    /// The last reading is taken: loops may close their connections.
+    fn sampled(&self) {
+        self.lock().sampled = true;
         self.changed.notify_all();
     }
 }
@@ -84,6 +111,7 @@ impl StartLine {
 pub(crate) struct Gate<'s, 'a> {
     shared: &'s Shared<'a>,
     passed: Option<bool>,
+    finished: bool,
 }
 
 impl Gate<'_, '_> {
@@ -95,6 +123,17 @@ impl Gate<'_, '_> {
             .passed
             .get_or_insert_with(|| self.shared.start.arrive());
         go.then(Instant::now)
+    }
+
+    /// The measured window is over for this loop: wait, connections still
+    /// open, until the main thread has read the server's CPU time. Later
+    /// calls return at once.
+    pub(crate) fn finish(&mut self) {
+        self.pass();
+        if !self.finished {
+            self.finished = true;
+            self.shared.start.finish();
+        }
     }
 }
 
@@ -375,9 +414,10 @@ pub(crate) fn run(config: &Config, progress: &Progress) -> Result<Report, Error>
                     let mut gate = Gate {
                         shared,
                         passed: None,
+                        finished: false,
                     };
                     let result = body(shared, &indices, &mut gate);
-                    gate.pass();
+                    gate.finish();
                     result
                 });
             match handle {
@@ -391,26 +431,18 @@ pub(crate) fn run(config: &Config, progress: &Progress) -> Result<Report, Error>
                 }
             }
         }
-        shared.start.wait_for(threads);
+        shared.start.wait_arrived(threads);
         let before = pid.map(cpu::tree_ticks).transpose();
         let own_before = cpu::tree_ticks(std::process::id()).ok();
         progress.start();
         let start = Instant::now();
         shared.start.release(Phase::Go);
-        let mut after = None;
-        let mut own_after = None;
-        if timed {
-            let deadline = start + config.duration;
-            loop {
-                let now = Instant::now();
-                if now >= deadline {
-                    break;
-                }
-                thread::sleep(deadline - now);
-            }
-            after = Some(pid.map(cpu::tree_ticks).transpose());
-            own_after = cpu::tree_ticks(std::process::id()).ok();
-        }
+        // Every loop stops at the deadline (or when its transfers are
+        // done) and waits here with its connections open.
+        shared.start.wait_finished(threads);
+        let after = pid.map(cpu::tree_ticks).transpose();
+        let own_after = cpu::tree_ticks(std::process::id()).ok();
+        shared.start.sampled();
         let mut total = LoopResult::new();
         for handle in handles {
             match handle.join() {
@@ -418,8 +450,6 @@ pub(crate) fn run(config: &Config, progress: &Progress) -> Result<Report, Error>
                 Err(_) => total.error(io::Error::other("a load-generator thread panicked")),
             }
         }
-        let after = after.unwrap_or_else(|| pid.map(cpu::tree_ticks).transpose());
-        let own_after = own_after.or_else(|| cpu::tree_ticks(std::process::id()).ok());
         let own = own_before
             .zip(own_after)
             .map(|(b, a)| cpu::ticks_to_micros(a.saturating_sub(b)));

@@ -192,5 +192,6 @@ pub(crate) fn requests(
             }
         }
     }
+    gate.finish();
     result
 }
