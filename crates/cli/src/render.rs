@@ -28,11 +28,20 @@ impl Observer for LectureLog {
     fn event(&self, event: &Event<'_>) {
         if let Event::Error { conn, op, error } = event {
             let who = conn.map(|c| format!(" connection {} from {}", c.id, tuple(c.peer)));
-            eprintln!(
-                "netlab: {op}{}: {}",
+            let line = format!(
+                "{op}{}: {}",
                 who.unwrap_or_default(),
                 netcore_describe(error)
             );
+            if conn.is_some() && is_peer_hangup(error.kind()) {
+                // A client that resets is the client's business, not a
+                // server error: say so only when not quiet.
+                if !self.quiet {
+                    let _ = writeln!(std::io::stdout().lock(), "Closed socket: {line}");
+                }
+            } else {
+                eprintln!("netlab: {line}");
+            }
             return;
         }
         if self.quiet {
@@ -108,6 +117,14 @@ impl Observer for LectureLog {
     fn wants_data(&self) -> bool {
         !self.quiet
     }
+}
+
+fn is_peer_hangup(kind: std::io::ErrorKind) -> bool {
+    use std::io::ErrorKind as K;
+    matches!(
+        kind,
+        K::ConnectionReset | K::ConnectionAborted | K::BrokenPipe
+    )
 }
 
 fn netcore_describe(e: &std::io::Error) -> String {
