@@ -52,7 +52,7 @@ fn fixed_daytime(format: DaytimeFormat) -> Stop {
 #[test]
 fn lecture_daytime_client_prints_the_exact_fixed_clock_line() {
     let server = fixed_daytime(DaytimeFormat::lecture());
-    let out = lecture_client("daytimeclient.py", server.port(), b"");
+    let out = lecture_client("daytimeclient.py", "127.0.0.1", server.port(), b"");
     assert!(out.status.success(), "{out:?}");
     assert_eq!(out.stdout, b"Sun Feb  1 09:05:03 2026\n");
     assert_eq!(out.stderr, b"");
@@ -63,7 +63,7 @@ fn lecture_daytime_client_prints_the_exact_fixed_clock_line() {
 #[test]
 fn lecture_daytime_client_reads_the_inetd_crlf_line() {
     let server = fixed_daytime(DaytimeFormat::inetd());
-    let out = lecture_client("daytimeclient.py", server.port(), b"");
+    let out = lecture_client("daytimeclient.py", "127.0.0.1", server.port(), b"");
     assert!(out.status.success(), "{out:?}");
     assert_eq!(out.stdout, b"Sun Feb  1 09:05:03 2026\n");
 }
@@ -89,7 +89,7 @@ fn recording_echo(mode: Mode) -> (Stop, DataLog) {
 fn lecture_echo_client_against(mode: Mode) {
     let (server, log) = recording_echo(mode);
     let line = "Hello, COS 333. \u{e9}\n";
-    let out = lecture_client("echoclient.py", server.port(), line.as_bytes());
+    let out = lecture_client("echoclient.py", "127.0.0.1", server.port(), line.as_bytes());
     assert!(out.status.success(), "{out:?}");
     assert_eq!(String::from_utf8(out.stdout).unwrap(), line);
     assert_eq!(out.stderr, b"");
@@ -124,23 +124,24 @@ fn lecture_echo_client_against_echo_line_mode() {
 
 #[test]
 fn daytime_query_reads_the_lecture_server_line() {
-    let server = LectureServer::start("daytimeserver.py", &[("TZ", "UTC")]);
+    let server = lecture_server("daytimeserver.py", &[("TZ", "UTC")]);
     let mut out = Vec::new();
     let n = daytime::query(&client(), "127.0.0.1", server.port, &mut out).unwrap();
     assert_eq!(n, 25);
     assert_daytime_utc_now(std::str::from_utf8(&out).unwrap());
-    server.stdout.wait_line("Opened socket");
+    server.proc.stdout.wait_line("Opened socket");
 }
 
 #[test]
 fn echo_session_gets_its_line_back_from_the_lecture_server() {
-    let server = LectureServer::start("echoserver.py", &[]);
+    let server = lecture_server("echoserver.py", &[]);
     let line = "Hello, COS 333. \u{e9}\n".as_bytes();
     let mut out = Vec::new();
     let n = echo::session(&client(), "127.0.0.1", server.port, line, &mut out).unwrap();
     assert_eq!(out, line);
     assert_eq!(n, line.len() as u64);
     server
+        .proc
         .stdout
         .wait_line("Wrote to client: Hello, COS 333. \u{e9}");
 }
@@ -149,7 +150,7 @@ fn echo_session_gets_its_line_back_from_the_lecture_server() {
 /// with that line and no error.
 #[test]
 fn echo_session_with_several_lines_gets_only_the_first_from_the_lecture_server() {
-    let server = LectureServer::start("echoserver.py", &[]);
+    let server = lecture_server("echoserver.py", &[]);
     let mut out = Vec::new();
     echo::session(
         &client(),
@@ -167,7 +168,7 @@ fn echo_session_with_several_lines_gets_only_the_first_from_the_lecture_server()
 /// it, and its two log lines run together (its prints add no newline).
 #[test]
 fn echo_session_half_close_lets_the_lecture_server_echo_a_partial_line() {
-    let server = LectureServer::start("echoserver.py", &[]);
+    let server = lecture_server("echoserver.py", &[]);
     let mut out = Vec::new();
     echo::session(
         &client(),
@@ -179,6 +180,7 @@ fn echo_session_half_close_lets_the_lecture_server_echo_a_partial_line() {
     .unwrap();
     assert_eq!(out, b"no newline");
     server
+        .proc
         .stdout
         .wait_line("Read from client: no newlineWrote to client: no newline");
 }
@@ -188,7 +190,7 @@ fn echo_session_half_close_lets_the_lecture_server_echo_a_partial_line() {
 /// nothing, without an error.
 #[test]
 fn echo_session_with_invalid_utf8_gets_nothing_from_the_lecture_server() {
-    let server = LectureServer::start("echoserver.py", &[]);
+    let server = lecture_server("echoserver.py", &[]);
     let mut out = Vec::new();
     let n = echo::session(
         &client(),
@@ -199,7 +201,7 @@ fn echo_session_with_invalid_utf8_gets_nothing_from_the_lecture_server() {
     )
     .unwrap();
     assert_eq!((n, out.as_slice()), (0, &b""[..]));
-    server.stderr.wait_for("the decode error", |l| {
+    server.proc.stderr.wait_for("the decode error", |l| {
         l.iter().any(|x| x.contains("can't decode byte 0xff"))
     });
 }
