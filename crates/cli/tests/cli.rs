@@ -528,3 +528,48 @@ fn a_reset_mid_daytime_is_an_io_error_74() {
     server.join().unwrap();
     assert_error(&out, 74);
 }
+
+/// Out of file descriptors, the accept loop backs off and retries instead
+/// of dying or spinning; once clients leave, new ones are served again.
+#[test]
+fn running_out_of_descriptors_is_survived() {
+    if std::process::Command::new("prlimit")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("note: no prlimit here; descriptor exhaustion not tested");
+        return;
+    }
+    let mut cmd = std::process::Command::new("prlimit");
+    cmd.args(["--nofile=24:24", "--", env!("CARGO_BIN_EXE_netlab")])
+        .args(["serve", "echo", "--host", "127.0.0.1", "--port", "0"]);
+    let server = Proc::spawn(cmd);
+    let port: u16 = server
+        .stdout
+        .wait_prefix("Bound server socket to port ")
+        .parse()
+        .unwrap();
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    // More clients than the server has descriptors for; the kernel's
+    // backlog completes their handshakes either way.
+    let crowd: Vec<TcpStream> = (0..40).map(|_| connect_when_ready(addr)).collect();
+    let errors = server.stderr.wait_for("an EMFILE report", |lines| {
+        lines.iter().any(|l| l.contains("too many open files"))
+    });
+    assert!(
+        errors
+            .iter()
+            .all(|l| l.starts_with("netlab: accepting a connection: too many open files")),
+        "{errors:?}"
+    );
+    drop(crowd);
+    // Served again once descriptors are free (within the deadline).
+    let mut client = connect_when_ready(addr);
+    client.set_read_timeout(Some(DEADLINE)).unwrap();
+    client.write_all(b"still here").unwrap();
+    client.shutdown(std::net::Shutdown::Write).unwrap();
+    let mut echoed = Vec::new();
+    client.read_to_end(&mut echoed).unwrap();
+    assert_eq!(echoed, b"still here");
+}
