@@ -32,7 +32,7 @@ HOST = '127.0.0.1'
 
 SERVERS = ['netlab', 'tokio', 'socat', 'py-lecture', 'py-threading']
 SERVER_NOTES = {
-    'netlab': 'netlab serve ... -q (mio event loop per core)',
+    'netlab': 'netlab serve ... -q (mio event loops, one per two cores: one here)',
     'tokio': 'bench/tokio-ref (multi-thread runtime, task per connection)',
     'socat': 'socat ...,fork PIPE / EXEC:date (process per connection)',
     'py-lecture': "the lecture's iterative daytimeserver.py / echoserver.py (line mode)",
