@@ -75,6 +75,8 @@ mod client;
 mod error;
 mod event;
 mod handler;
+#[cfg(target_os = "linux")]
+mod mmsg;
 mod policy;
 mod socket;
 mod tcp;

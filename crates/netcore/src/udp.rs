@@ -7,7 +7,8 @@
 //! per-connection state to multiplex, so a receiver blocked in the kernel
 //! costs two system calls per request (receive, send) where a readiness loop
 //! costs four (wait, receive, send, and the receive that finds the queue
-//! empty). The kernel wakes one blocked receiver per datagram. Shutdown
+//! empty). On Linux both calls take a batch (`recvmmsg`/`sendmmsg`, see
+//! [`crate::mmsg`]), so under load it is two calls per batch. The kernel wakes one blocked receiver per datagram. Shutdown
 //! wakes them with one datagram each to the socket's own address; see
 //! [`Wake::Datagram`].
 //!
@@ -69,7 +70,58 @@ pub(crate) fn start<D: DatagramServer>(
     Ok(Running::new(local, control, threads))
 }
 
-/// One receiver: answer datagrams until shutdown.
+/// One receiver: answer datagrams until shutdown, a batch at a time where
+/// the system has `recvmmsg`.
+#[cfg(target_os = "linux")]
+fn receive<D: DatagramServer>(shared: &Shared<D>, socket: &UdpSocket) {
+    use std::os::fd::AsRawFd;
+    let control = &shared.control;
+    let fd = socket.as_raw_fd();
+    let mut batch = crate::mmsg::Batch::new(MAX_DATAGRAM);
+    let mut replies: Vec<Vec<u8>> = (0..crate::mmsg::BATCH).map(|_| Vec::new()).collect();
+    let mut to = Vec::with_capacity(crate::mmsg::BATCH);
+    while !control.stopping() {
+        let n = match batch.recv(fd) {
+            Ok(n) => n,
+            Err(e) => {
+                if !receive_failed(control, &e) {
+                    break;
+                }
+                continue;
+            }
+        };
+        if control.stopping() {
+            break;
+        }
+        to.clear();
+        for (i, reply) in replies.iter_mut().enumerate().take(n) {
+            if let (request, Some(from)) = batch.datagram(i) {
+                if answer(shared, request, from, reply) {
+                    to.push(i);
+                }
+            }
+        }
+        let failed = batch.send(fd, &to, &replies);
+        for (_, e) in &failed {
+            report(control, "sending a reply", e);
+        }
+        if shared.wants_data {
+            for &i in to.iter().filter(|i| !failed.iter().any(|(f, _)| f == *i)) {
+                if let (request, Some(from)) = batch.datagram(i) {
+                    control.observer.event(&Event::Datagram {
+                        peer: crate::unmap(from),
+                        request,
+                        reply: &replies[i],
+                    });
+                }
+            }
+        }
+    }
+    control.loop_exited();
+}
+
+/// One receiver: answer datagrams until shutdown, one at a time.
+#[cfg(not(target_os = "linux"))]
 fn receive<D: DatagramServer>(shared: &Shared<D>, socket: &UdpSocket) {
     let control = &shared.control;
     let mut buf = vec![0u8; MAX_DATAGRAM];
@@ -77,61 +129,23 @@ fn receive<D: DatagramServer>(shared: &Shared<D>, socket: &UdpSocket) {
     while !control.stopping() {
         let (n, from) = match socket.recv_from(&mut buf) {
             Ok(got) => got,
-            Err(_) if control.stopping() => break,
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::Interrupted
-                        | io::ErrorKind::ConnectionRefused
-                        | io::ErrorKind::ConnectionReset
-                ) =>
-            {
-                continue;
-            }
             Err(e) => {
-                report(control, "receiving a datagram", &e);
-                // Persistent failure (ENOMEM...): do not spin.
-                std::thread::sleep(Duration::from_millis(10));
+                if !receive_failed(control, &e) {
+                    break;
+                }
                 continue;
             }
         };
         if control.stopping() {
             break;
         }
-        // Handlers and the policy see IPv4 peers as IPv4; the reply goes
-        // to the address as received (mapped, on a dual-stack socket).
-        let peer = crate::unmap(from);
-        if let Some(why) = shared.policy.refuse(peer) {
-            control.observer.event(&Event::Refused { peer, why });
-            continue;
-        }
         let request = &buf[..n];
-        reply.clear();
-        let server = &shared.server;
-        match catch_unwind(AssertUnwindSafe(|| {
-            server.respond(request, peer, &mut reply)
-        })) {
-            Ok(true) => {}
-            Ok(false) => continue,
-            Err(_) => {
-                report(
-                    control,
-                    "answering a datagram",
-                    &io::Error::other("the handler panicked"),
-                );
-                continue;
-            }
-        }
-        if !peer.ip().is_loopback() && !allowed(shared, peer) {
-            control.observer.event(&Event::Refused {
-                peer,
-                why: "rate limit",
-            });
+        if !answer(shared, request, from, &mut reply) {
             continue;
         }
         match socket.send_to(&reply, from) {
             Ok(_) if shared.wants_data => control.observer.event(&Event::Datagram {
-                peer,
+                peer: crate::unmap(from),
                 request,
                 reply: &reply,
             }),
@@ -140,6 +154,67 @@ fn receive<D: DatagramServer>(shared: &Shared<D>, socket: &UdpSocket) {
         }
     }
     control.loop_exited();
+}
+
+/// Handles a failed receive; returns whether to keep receiving.
+fn receive_failed(control: &Control, e: &io::Error) -> bool {
+    if control.stopping() {
+        return false;
+    }
+    // Left over from an ICMP error about an earlier reply: not ours to fix.
+    let transient = matches!(
+        e.kind(),
+        io::ErrorKind::Interrupted
+            | io::ErrorKind::ConnectionRefused
+            | io::ErrorKind::ConnectionReset
+    );
+    if !transient {
+        report(control, "receiving a datagram", e);
+        // Persistent failure (ENOMEM...): do not spin.
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    true
+}
+
+/// Decides on one datagram from `from` and makes the reply in `reply`:
+/// the policy first, then the server, then the rate limit. Returns whether
+/// to send it.
+fn answer<D: DatagramServer>(
+    shared: &Shared<D>,
+    request: &[u8],
+    from: SocketAddr,
+    reply: &mut Vec<u8>,
+) -> bool {
+    let control = &shared.control;
+    // Handlers and the policy see IPv4 peers as IPv4; the reply goes to the
+    // address as received (mapped, on a dual-stack socket).
+    let peer = crate::unmap(from);
+    if let Some(why) = shared.policy.refuse(peer) {
+        control.observer.event(&Event::Refused { peer, why });
+        return false;
+    }
+    reply.clear();
+    let server = &shared.server;
+    match catch_unwind(AssertUnwindSafe(|| server.respond(request, peer, reply))) {
+        Ok(true) => {}
+        Ok(false) => return false,
+        Err(_) => {
+            report(
+                control,
+                "answering a datagram",
+                &io::Error::other("the handler panicked"),
+            );
+            return false;
+        }
+    }
+    if !peer.ip().is_loopback() && !allowed(shared, peer) {
+        control.observer.event(&Event::Refused {
+            peer,
+            why: "rate limit",
+        });
+        return false;
+    }
+    true
 }
 
 fn allowed<D>(shared: &Shared<D>, peer: SocketAddr) -> bool {
