@@ -29,9 +29,9 @@ const LISTENER: Token = Token(0);
 const WAKER: Token = Token(1);
 const FIRST_CONN: usize = 2;
 /// Size of the per-loop read buffer.
-const READ_BUF: usize = 64 * 1024;
+const READ_BUF: usize = 256 * 1024;
 /// Stop reading from a peer while this much output waits for it.
-const HIGH_WATER: usize = 256 * 1024;
+const HIGH_WATER: usize = 1024 * 1024;
 /// Reads per connection per turn of the loop.
 const READ_BUDGET: usize = 16;
 /// First and longest pause after a resource error from `accept(2)`.
