@@ -259,12 +259,15 @@ impl Builder {
 pub(crate) enum Wake {
     /// A mio event loop, through its waker.
     Poll(mio::Waker),
-    /// Threads blocked in `recv(2)` on a UDP socket (a clone of it): one
-    /// empty datagram per thread, sent to the socket's own address, wakes
-    /// them (the kernel hands each datagram to one blocked receiver, and a
-    /// receiver that sees the stop flag exits before answering).
-    /// `shutdown(SHUT_RD)` would wake them too on Linux, but std's
-    /// `recv_from` then panics on the empty source address.
+    /// Threads blocked in `recv(2)` on a UDP socket (a clone of it): an
+    /// empty datagram sent to the socket's own address wakes one of them
+    /// (the kernel hands each datagram to one blocked receiver), which sees
+    /// the stop flag and exits without answering. One receiver may take
+    /// several wake-ups in one batch, so every receiver that exits passes a
+    /// wake-up on while others are still running ([`Control::relay_wake`]).
+    /// `shutdown(SHUT_RD)` would wake them all on Linux, but std's
+    /// `recv_from` (used where there is no `recvmmsg`) then panics on the
+    /// empty source address.
     Datagram {
         socket: std::net::UdpSocket,
         threads: usize,
@@ -277,23 +280,34 @@ impl Wake {
             // A loop that already exited has dropped its poll: nothing to wake.
             Wake::Poll(waker) => drop(waker.wake()),
             Wake::Datagram { socket, threads } => {
-                let Ok(local) = socket.local_addr() else {
-                    return;
-                };
-                let target = match local.ip() {
-                    std::net::IpAddr::V4(ip) if ip.is_unspecified() => {
-                        SocketAddr::from((std::net::Ipv4Addr::LOCALHOST, local.port()))
-                    }
-                    std::net::IpAddr::V6(ip) if ip.is_unspecified() => {
-                        SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, local.port()))
-                    }
-                    _ => local,
-                };
                 for _ in 0..*threads {
-                    let _ = socket.send_to(&[], target);
+                    send_wake_datagram(socket);
                 }
             }
         }
+    }
+}
+
+/// One empty datagram from `socket` to its own address. For a wildcard
+/// address it goes to loopback: `127.0.0.1`, or for `::` both `::1` and
+/// `::ffff:127.0.0.1` (a host may have IPv6 sockets but no IPv6 on its
+/// loopback interface; a dual-stack socket takes the mapped form too).
+fn send_wake_datagram(socket: &std::net::UdpSocket) {
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+    let Ok(local) = socket.local_addr() else {
+        return;
+    };
+    let port = local.port();
+    let targets: Vec<SocketAddr> = match local.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => vec![(Ipv4Addr::LOCALHOST, port).into()],
+        IpAddr::V6(ip) if ip.is_unspecified() => vec![
+            (Ipv6Addr::LOCALHOST, port).into(),
+            (Ipv4Addr::LOCALHOST.to_ipv6_mapped(), port).into(),
+        ],
+        _ => vec![local],
+    };
+    for target in targets {
+        let _ = socket.send_to(&[], target);
     }
 }
 
@@ -332,6 +346,13 @@ impl Control {
         self.deadline.lock().ok().and_then(|d| *d)
     }
 
+    /// Tells the observer; an observer that panics loses that event, not
+    /// the loop that reported it.
+    pub fn emit(&self, event: &Event<'_>) {
+        let observer = &self.observer;
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| observer.event(event)));
+    }
+
     /// Interrupts every loop, wherever it waits.
     pub fn wake_all(&self) {
         for wake in self.wakers.get().into_iter().flatten() {
@@ -339,10 +360,23 @@ impl Control {
         }
     }
 
+    /// Called by a UDP receiver that is exiting: if other receivers are
+    /// still blocked, wake one more (it may have taken several wake-ups in
+    /// one batch, leaving a sibling asleep).
+    pub fn relay_wake(&self) {
+        if self.loops_alive.load(Ordering::Acquire) > 1 {
+            for wake in self.wakers.get().into_iter().flatten() {
+                if let Wake::Datagram { socket, .. } = wake {
+                    send_wake_datagram(socket);
+                }
+            }
+        }
+    }
+
     /// Called by each loop as it exits; the last one reports `Stopped`.
     pub fn loop_exited(&self) {
         if self.loops_alive.fetch_sub(1, Ordering::AcqRel) == 1 {
-            self.observer.event(&Event::Stopped);
+            self.emit(&Event::Stopped);
         }
     }
 }
@@ -367,12 +401,14 @@ impl ShutdownHandle {
     /// then close the rest. Returns without waiting; see [`Running::wait`].
     /// Calling it again only ever brings the deadline closer.
     pub fn shutdown(&self, drain: Duration) {
-        let deadline = Instant::now() + drain;
-        if let Ok(mut d) = self.control.deadline.lock() {
-            *d = Some(d.map_or(deadline, |old| old.min(deadline)));
+        // A drain too long to represent means "as long as it takes".
+        if let Some(deadline) = Instant::now().checked_add(drain) {
+            if let Ok(mut d) = self.control.deadline.lock() {
+                *d = Some(d.map_or(deadline, |old| old.min(deadline)));
+            }
         }
         if !self.control.stop.swap(true, Ordering::AcqRel) {
-            self.control.observer.event(&Event::ShuttingDown {
+            self.control.emit(&Event::ShuttingDown {
                 open: self.control.open.load(Ordering::Acquire),
             });
         }
@@ -467,9 +503,8 @@ impl Drop for Running {
     }
 }
 
-/// Spawns `n` named loop threads with small stacks, each running
-/// `body(index)`; if one cannot be spawned, the ones already started are
-/// stopped.
+/// Spawns one named thread with a small stack per body; if one cannot be
+/// spawned, the ones already started are stopped.
 pub(crate) fn spawn_loops(
     name: &str,
     control: &Arc<Control>,

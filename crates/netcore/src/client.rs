@@ -249,7 +249,7 @@ impl DatagramClient {
         Err(Error::Timeout {
             op: "waiting for a reply from",
             addr,
-            after: self.wait * (self.retries + 1),
+            after: self.wait.saturating_mul(self.retries.saturating_add(1)),
         })
     }
 }
@@ -263,7 +263,8 @@ fn refused_or(addr: SocketAddr, op: &'static str, source: io::Error) -> Error {
 }
 
 /// Resolves `host:port` with the system resolver (`getaddrinfo(3)`), in the
-/// resolver's order. IP literals, with or without brackets, need no lookup.
+/// resolver's order; never empty. IP literals, with or without brackets,
+/// need no lookup.
 ///
 /// ```
 /// let addrs = netcore::resolve("[::1]", 7).unwrap();

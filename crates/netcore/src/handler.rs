@@ -28,7 +28,9 @@ pub enum Flow {
     Continue,
     /// Send what is queued, then close the connection (the server closes:
     /// `shutdown(SHUT_WR)` so the peer sees end-of-file after the last byte,
-    /// then `close(2)`). Further input is discarded.
+    /// then `close(2)`). Further input is discarded; if the peer had sent
+    /// any, netcore first waits up to 2 s for its end-of-file, so unread
+    /// input cannot make the kernel reset the connection under the reply.
     Close,
 }
 

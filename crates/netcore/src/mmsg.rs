@@ -30,7 +30,6 @@ pub(crate) struct Batch {
     addrs: Vec<libc::sockaddr_storage>,
     addr_lens: [libc::socklen_t; BATCH],
     lens: [usize; BATCH],
-    count: usize,
 }
 
 impl Batch {
@@ -44,7 +43,6 @@ impl Batch {
             addrs: vec![unsafe { zeroed() }; BATCH],
             addr_lens: [0; BATCH],
             lens: [0; BATCH],
-            count: 0,
         }
     }
 
@@ -56,10 +54,16 @@ impl Batch {
         // borrowed mutably for the whole call.
         let mut iovs: [libc::iovec; BATCH] = unsafe { zeroed() };
         let mut msgs: [libc::mmsghdr; BATCH] = unsafe { zeroed() };
+        // One pointer to each array, offset per slot: re-borrowing the
+        // vectors per slot would invalidate the pointers already taken.
+        let bufs = self.bufs.as_mut_ptr();
+        let addrs = self.addrs.as_mut_ptr();
         for (i, (iov, msg)) in iovs.iter_mut().zip(msgs.iter_mut()).enumerate() {
-            iov.iov_base = self.bufs[i * self.size..].as_mut_ptr().cast();
+            // SAFETY: i < BATCH, and bufs holds BATCH * size bytes, addrs
+            // BATCH entries.
+            iov.iov_base = unsafe { bufs.add(i * self.size) }.cast();
             iov.iov_len = self.size;
-            msg.msg_hdr.msg_name = ptr::from_mut(&mut self.addrs[i]).cast();
+            msg.msg_hdr.msg_name = unsafe { addrs.add(i) }.cast();
             msg.msg_hdr.msg_namelen = socklen(size_of::<libc::sockaddr_storage>());
             msg.msg_hdr.msg_iov = iov;
             msg.msg_hdr.msg_iovlen = 1;
@@ -71,7 +75,8 @@ impl Batch {
                 fd,
                 msgs.as_mut_ptr(),
                 BATCH as libc::c_uint,
-                libc::MSG_WAITFORONE,
+                // The flags' C type differs between libcs (int, unsigned).
+                libc::MSG_WAITFORONE as _,
                 ptr::null_mut(),
             )
         };
@@ -80,7 +85,6 @@ impl Batch {
             self.lens[i] = msg.msg_len as usize;
             self.addr_lens[i] = msg.msg_hdr.msg_namelen;
         }
-        self.count = n;
         Ok(n)
     }
 

@@ -31,7 +31,9 @@ const FIRST_CONN: usize = 2;
 /// Size of the per-loop read buffer.
 const READ_BUF: usize = 256 * 1024;
 /// Stop reading from a peer while this much output waits for it.
-const HIGH_WATER: usize = 1024 * 1024;
+const HIGH_WATER: usize = 256 * 1024;
+/// Longest a closing connection waits for the peer's end-of-file.
+const LINGER: Duration = Duration::from_secs(2);
 /// Reads per connection per turn of the loop.
 const READ_BUDGET: usize = 16;
 /// First and longest pause after a resource error from `accept(2)`.
@@ -131,6 +133,9 @@ struct Conn<H> {
     last_write: Instant,
     /// Since when queued output has been waiting for the socket.
     write_blocked_since: Option<Instant>,
+    /// Since when the server has half-closed and is discarding input until
+    /// the peer's end-of-file (a lingering close).
+    lingering: Option<Instant>,
     bytes_in: u64,
     bytes_out: u64,
 }
@@ -257,10 +262,7 @@ impl<S: Server> Loop<S> {
     }
 
     fn report(&self, conn: Option<&ConnectionInfo>, op: &'static str, error: &io::Error) {
-        self.shared
-            .control
-            .observer
-            .event(&Event::Error { conn, op, error });
+        self.shared.control.emit(&Event::Error { conn, op, error });
     }
 
     fn accept(&mut self) {
@@ -270,9 +272,14 @@ impl<S: Server> Loop<S> {
             let Some(listener) = &self.listener else {
                 return;
             };
-            if control.open.fetch_add(1, Ordering::AcqRel) >= shared.max_connections {
-                control.open.fetch_sub(1, Ordering::AcqRel);
-                shared.saturated.store(true, Ordering::Release);
+            if control.open.fetch_add(1, Ordering::SeqCst) >= shared.max_connections {
+                control.open.fetch_sub(1, Ordering::SeqCst);
+                shared.saturated.store(true, Ordering::SeqCst);
+                // A slot freed between our check and the store would have
+                // found no flag to clear and woken nobody: look again.
+                if control.open.load(Ordering::SeqCst) < shared.max_connections {
+                    continue;
+                }
                 return;
             }
             match listener.accept() {
@@ -317,10 +324,7 @@ impl<S: Server> Loop<S> {
             peer: unmap(peer),
             local,
         };
-        shared
-            .control
-            .observer
-            .event(&Event::Accepted { conn: &info });
+        shared.control.emit(&Event::Accepted { conn: &info });
         let handler = match catch_unwind(AssertUnwindSafe(|| shared.server.handler(&info))) {
             Ok(h) => h,
             Err(_) => {
@@ -339,11 +343,14 @@ impl<S: Server> Loop<S> {
             sent: 0,
             closing: false,
             peer_eof: false,
-            readable: true,
+            // Registration reports input that is already waiting, so no
+            // read is tried before readiness says so.
+            readable: false,
             hangup: false,
             last_read: now,
             last_write: now,
             write_blocked_since: None,
+            lingering: None,
             bytes_in: 0,
             bytes_out: 0,
         };
@@ -418,11 +425,21 @@ impl<S: Server> Loop<S> {
             }
             let queued = conn.out.len() - conn.sent;
             if conn.closing || conn.peer_eof {
-                return match (queued, conn.closing) {
-                    (0, true) => Drive::Close(CloseReason::Handler),
-                    (0, false) => Drive::Close(CloseReason::PeerClosed),
-                    _ => Drive::Open,
-                };
+                if queued > 0 {
+                    return Drive::Open;
+                }
+                if conn.peer_eof {
+                    let reason = if conn.closing {
+                        CloseReason::Handler
+                    } else {
+                        CloseReason::PeerClosed
+                    };
+                    return Drive::Close(reason);
+                }
+                match self.linger(conn, &mut budget) {
+                    Some(drive) => return drive,
+                    None => continue,
+                }
             }
             if queued > HIGH_WATER || !conn.readable {
                 return Drive::Open;
@@ -452,7 +469,7 @@ impl<S: Server> Loop<S> {
                     conn.last_read = Instant::now();
                     let data = &self.buf[..n];
                     if self.shared.wants_data {
-                        self.shared.control.observer.event(&Event::Read {
+                        self.shared.control.emit(&Event::Read {
                             conn: &conn.info,
                             data,
                         });
@@ -474,13 +491,46 @@ impl<S: Server> Loop<S> {
         }
     }
 
+    /// The server closes a connection whose peer has sent input: closing at
+    /// once with unread input would make the kernel send RST, which can
+    /// destroy the reply still in flight. So: `shutdown(SHUT_WR)` (the peer
+    /// reads the reply, then end-of-file), then read and discard until the
+    /// peer's end-of-file, for at most [`LINGER`]. Returns what to do now,
+    /// or `None` to go round again after a discarding read.
+    fn linger(&mut self, conn: &mut Conn<S::Handler>, budget: &mut usize) -> Option<Drive> {
+        if conn.bytes_in == 0 {
+            // Nothing was ever sent to us (daytime): a plain close is clean.
+            return Some(Drive::Close(CloseReason::Handler));
+        }
+        if conn.lingering.is_none() {
+            let _ = conn.stream.shutdown(Shutdown::Write);
+            conn.lingering = Some(Instant::now());
+        }
+        if !conn.readable {
+            return Some(Drive::Open);
+        }
+        if *budget == 0 {
+            return Some(Drive::Again);
+        }
+        *budget -= 1;
+        match conn.stream.read(&mut self.buf) {
+            Ok(0) => conn.peer_eof = true,
+            Ok(n) => conn.readable = n == self.buf.len() || conn.hangup,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => conn.readable = false,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            // The peer went away: our side was done anyway.
+            Err(_) => return Some(Drive::Close(CloseReason::Handler)),
+        }
+        None
+    }
+
     /// Writes queued output until it is all sent or the socket is full.
     fn flush(&self, conn: &mut Conn<S::Handler>) -> io::Result<()> {
         while conn.sent < conn.out.len() {
             match conn.stream.write(&conn.out[conn.sent..]) {
                 Ok(n) => {
                     if self.shared.wants_data {
-                        self.shared.control.observer.event(&Event::Wrote {
+                        self.shared.control.emit(&Event::Wrote {
                             conn: &conn.info,
                             data: &conn.out[conn.sent..conn.sent + n],
                         });
@@ -508,10 +558,8 @@ impl<S: Server> Loop<S> {
 
     /// Closes a connection that is no longer in the table.
     fn finish(&self, conn: Conn<S::Handler>, reason: CloseReason) {
-        if reason == CloseReason::Handler && !conn.peer_eof {
-            // The server closes: send FIN after the last byte even if the
-            // peer sent something we never read (a bare close would send RST
-            // and could destroy the reply in flight).
+        if reason == CloseReason::Handler && !conn.peer_eof && conn.lingering.is_none() {
+            // The server closes: FIN right after the last byte.
             let _ = conn.stream.shutdown(Shutdown::Write);
         }
         let Conn {
@@ -524,8 +572,8 @@ impl<S: Server> Loop<S> {
         drop(stream);
         self.emit_closed(&info, reason, bytes_in, bytes_out);
         let control = &self.shared.control;
-        control.open.fetch_sub(1, Ordering::AcqRel);
-        if self.shared.saturated.swap(false, Ordering::AcqRel) {
+        control.open.fetch_sub(1, Ordering::SeqCst);
+        if self.shared.saturated.swap(false, Ordering::SeqCst) {
             // Waiting clients sit in the backlog with no new edge to wake a
             // loop: wake every loop so they accept again.
             control.wake_all();
@@ -539,7 +587,7 @@ impl<S: Server> Loop<S> {
         bytes_in: u64,
         bytes_out: u64,
     ) {
-        self.shared.control.observer.event(&Event::Closed {
+        self.shared.control.emit(&Event::Closed {
             conn: info,
             reason,
             bytes_in,
@@ -566,9 +614,17 @@ impl<S: Server> Loop<S> {
             let past = |since: Instant, limit: Option<Duration>| {
                 limit.is_some_and(|l| now.saturating_duration_since(since) >= l)
             };
-            let reason = if past(c.last_read.max(c.last_write), idle) {
+            let reason = if c.lingering.is_some_and(|t| past(t, Some(LINGER))) {
+                Some(CloseReason::Handler)
+            } else if past(c.last_read.max(c.last_write), idle) {
                 Some(CloseReason::IdleTimeout)
-            } else if !c.peer_eof && !c.closing && past(c.last_read, read) {
+            } else if !c.peer_eof
+                && !c.closing
+                // Not while we stopped reading (backpressure): the peer may
+                // well have sent more.
+                && c.out.len() - c.sent <= HIGH_WATER
+                && past(c.last_read, read)
+            {
                 Some(CloseReason::ReadTimeout)
             } else if c.write_blocked_since.is_some_and(|t| past(t, write)) {
                 Some(CloseReason::WriteTimeout)
@@ -616,6 +672,7 @@ fn sweep_interval<S>(shared: &Shared<S>) -> Option<Duration> {
         shared.idle_timeout,
         shared.read_timeout,
         shared.write_timeout,
+        Some(LINGER),
     ]
     .into_iter()
     .flatten()

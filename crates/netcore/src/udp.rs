@@ -108,7 +108,7 @@ fn receive<D: DatagramServer>(shared: &Shared<D>, socket: &UdpSocket) {
         if shared.wants_data {
             for &i in to.iter().filter(|i| !failed.iter().any(|(f, _)| f == *i)) {
                 if let (request, Some(from)) = batch.datagram(i) {
-                    control.observer.event(&Event::Datagram {
+                    control.emit(&Event::Datagram {
                         peer: crate::unmap(from),
                         request,
                         reply: &replies[i],
@@ -117,6 +117,7 @@ fn receive<D: DatagramServer>(shared: &Shared<D>, socket: &UdpSocket) {
             }
         }
     }
+    control.relay_wake();
     control.loop_exited();
 }
 
@@ -144,7 +145,7 @@ fn receive<D: DatagramServer>(shared: &Shared<D>, socket: &UdpSocket) {
             continue;
         }
         match socket.send_to(&reply, from) {
-            Ok(_) if shared.wants_data => control.observer.event(&Event::Datagram {
+            Ok(_) if shared.wants_data => control.emit(&Event::Datagram {
                 peer: crate::unmap(from),
                 request,
                 reply: &reply,
@@ -153,6 +154,7 @@ fn receive<D: DatagramServer>(shared: &Shared<D>, socket: &UdpSocket) {
             Err(e) => report(control, "sending a reply", &e),
         }
     }
+    control.relay_wake();
     control.loop_exited();
 }
 
@@ -190,7 +192,7 @@ fn answer<D: DatagramServer>(
     // address as received (mapped, on a dual-stack socket).
     let peer = crate::unmap(from);
     if let Some(why) = shared.policy.refuse(peer) {
-        control.observer.event(&Event::Refused { peer, why });
+        control.emit(&Event::Refused { peer, why });
         return false;
     }
     reply.clear();
@@ -208,7 +210,7 @@ fn answer<D: DatagramServer>(
         }
     }
     if !peer.ip().is_loopback() && !allowed(shared, peer) {
-        control.observer.event(&Event::Refused {
+        control.emit(&Event::Refused {
             peer,
             why: "rate limit",
         });
@@ -226,7 +228,7 @@ fn allowed<D>(shared: &Shared<D>, peer: SocketAddr) -> bool {
 }
 
 fn report(control: &Control, op: &'static str, error: &io::Error) {
-    control.observer.event(&Event::Error {
+    control.emit(&Event::Error {
         conn: None,
         op,
         error,

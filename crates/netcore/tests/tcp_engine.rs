@@ -372,3 +372,52 @@ fn lifecycle_events_come_in_order() {
         ],
     );
 }
+
+/// Answers the first chunk and closes (like the lecture's line-mode echo).
+struct Once;
+struct OnceHandler;
+
+impl Handler for OnceHandler {
+    fn on_data(&mut self, conn: &mut Connection<'_>, data: &[u8]) -> Flow {
+        conn.send(data);
+        Flow::Close
+    }
+}
+
+impl Server for Once {
+    type Handler = OnceHandler;
+    fn handler(&self, _: &ConnectionInfo) -> OnceHandler {
+        OnceHandler
+    }
+}
+
+#[test]
+fn a_server_close_lingers_so_late_input_gets_no_reset() {
+    let running = Builder::new(any_local_v4()).serve(Once).unwrap();
+    let mut s = connect(running.local_addr());
+    s.write_all(b"first").unwrap();
+    let mut reply = [0u8; 5];
+    s.read_exact(&mut reply).unwrap();
+    // Input the server will never use, sent after it decided to close: a
+    // plain close would answer it with RST.
+    s.write_all(b"late input").unwrap();
+    assert_eq!(read_all(&mut s).unwrap(), b"", "end-of-file, not a reset");
+    s.shutdown(Shutdown::Write).unwrap();
+}
+
+#[test]
+fn a_lingering_close_ends_when_the_peer_never_closes() {
+    let rec = Recorder::default();
+    let running = Builder::new(any_local_v4())
+        .observer(rec.observer())
+        .serve(Once)
+        .unwrap();
+    let mut s = connect(running.local_addr());
+    s.write_all(b"x").unwrap();
+    assert_eq!(read_all(&mut s).unwrap(), b"x");
+    // The client keeps its side open; the server gives up after its linger
+    // time (2 s) and closes anyway.
+    let lines = rec.wait_for(|l| l.iter().any(|x| x == "closed Handler"));
+    assert!(lines.iter().any(|x| x == "closed Handler"), "{lines:?}");
+    assert_eq!(running.open_connections(), 0);
+}

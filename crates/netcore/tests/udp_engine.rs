@@ -81,6 +81,16 @@ fn shutdown_wakes_every_blocked_receiver_promptly() {
             .observer(rec.observer())
             .serve_datagrams(Echo)
             .unwrap();
+        // Let every receiver block in recv first: traffic from several
+        // clients, answered.
+        let clients: Vec<_> = (0..6).map(|_| client(running.local_addr())).collect();
+        for c in &clients {
+            c.send(b"ping").unwrap();
+        }
+        for c in &clients {
+            let mut buf = [0u8; 8];
+            assert_eq!(c.recv(&mut buf).unwrap(), 4);
+        }
         let started = std::time::Instant::now();
         running.shutdown(Duration::from_secs(5));
         assert!(started.elapsed() < Duration::from_secs(2));

@@ -190,7 +190,7 @@ impl DnsServer {
             .read_timeout(Some(self.timeout))
             .retries(self.retries)
             .request(&self.addr.ip().to_string(), self.addr.port(), request)
-            .map_err(|source| self.transport(query, source, self.retries + 1))
+            .map_err(|source| self.transport(query, source, self.retries.saturating_add(1)))
     }
 
     /// RFC 1035 §4.2.2 (and RFC 7766): the same message, each way prefixed
