@@ -10,7 +10,8 @@ pub enum Code {
     Ok = 0,
     /// 64 EX_USAGE: bad flags or arguments.
     Usage = 64,
-    /// 65 EX_DATAERR: the input data was wrong (a bad time format).
+    /// 65 EX_DATAERR: the data was wrong (`netlab bench`: a reply that does
+    /// not match what was sent).
     DataErr = 65,
     /// 68 EX_NOHOST: a host name does not exist.
     NoHost = 68,

@@ -47,14 +47,21 @@ pub enum Protocol {
     Echo,
 }
 
-/// Parses a number of seconds, fractions allowed (`0.5`).
+/// The longest time any option takes: a year.
+const MAX_SECONDS: f64 = 365.0 * 24.0 * 3600.0;
+
+/// Parses a number of seconds, fractions allowed (`0.5`), up to a year.
 pub fn seconds(text: &str) -> Result<Duration, String> {
     let secs: f64 = text
         .trim()
         .parse()
         .map_err(|_| format!("{text:?} is not a number of seconds"))?;
-    Duration::try_from_secs_f64(secs)
-        .map_err(|_| format!("{text:?} is not a number of seconds from 0 up"))
+    if !(0.0..=MAX_SECONDS).contains(&secs) {
+        return Err(format!(
+            "{text:?} is not a number of seconds from 0 to {MAX_SECONDS}"
+        ));
+    }
+    Ok(Duration::from_secs_f64(secs))
 }
 
 fn main() -> ExitCode {
@@ -110,6 +117,8 @@ mod tests {
         assert_eq!(seconds("0.5"), Ok(Duration::from_millis(500)));
         assert_eq!(seconds("3"), Ok(Duration::from_secs(3)));
         assert!(seconds("-1").is_err());
+        assert!(seconds("1e19").is_err());
+        assert!(seconds("NaN").is_err());
         assert!(seconds("soon").is_err());
     }
 

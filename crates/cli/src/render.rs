@@ -1,19 +1,77 @@
 //! How `netlab serve` prints what happens: the lecture's lines, with the
 //! lecture's words, one flushed line at a time.
+//!
+//! The lines are made on the server's event loops but written by a thread
+//! of their own, through a bounded queue: a terminal that stalls (Ctrl-S,
+//! a pager) or a pipe nobody reads must never stall the server. When the
+//! queue is full, lines are dropped and counted, and the count is printed
+//! once there is room again.
 
 use std::fmt::Write as _;
 use std::io::Write;
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
+use std::thread::JoinHandle;
 
 use netcore::{CloseReason, Event, Observer};
 
 /// Bytes of data shown in a `Read from client:` line before it is cut.
 const SHOW_MAX: usize = 200;
 
+/// Lines waiting for the writer thread, at most.
+const QUEUE: usize = 8192;
+
+/// The sending side of the stdout writer thread.
+#[derive(Debug)]
+pub struct Output {
+    lines: SyncSender<String>,
+    dropped: Arc<AtomicU64>,
+}
+
+impl Output {
+    /// Starts the thread that writes to stdout; it ends once every
+    /// [`Output`] is dropped and the queue is empty.
+    pub fn start() -> std::io::Result<(Output, JoinHandle<()>)> {
+        let (lines, queue) = sync_channel(QUEUE);
+        let dropped = Arc::new(AtomicU64::new(0));
+        let count = dropped.clone();
+        let writer = std::thread::Builder::new()
+            .name("stdout".into())
+            .spawn(move || write_lines(&queue, &count))?;
+        Ok((Output { lines, dropped }, writer))
+    }
+
+    fn send(&self, text: String) {
+        if let Err(TrySendError::Full(_)) = self.lines.try_send(text) {
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+fn write_lines(queue: &Receiver<String>, dropped: &AtomicU64) {
+    let mut stdout = std::io::stdout();
+    for text in queue {
+        let lost = dropped.swap(0, Ordering::Relaxed);
+        if lost > 0 {
+            let _ = writeln!(
+                stdout,
+                "({lost} log lines dropped: the output was too slow)"
+            );
+        }
+        // A reader that went away is not the server's problem.
+        let _ = stdout.write_all(text.as_bytes());
+    }
+    let _ = stdout.flush();
+}
+
 /// Renders server events as the lecture's `daytimeserver.py` and
 /// `echoserver.py` lines on stdout, errors on stderr.
 #[derive(Debug)]
 pub struct LectureLog {
+    /// Where stdout lines go.
+    pub out: Output,
     /// Print nothing but errors.
     pub quiet: bool,
     /// Print TCP data lines (`Read from client:`, `Wrote to client:`); the
@@ -37,10 +95,11 @@ impl Observer for LectureLog {
                 // A client that resets is the client's business, not a
                 // server error: say so only when not quiet.
                 if !self.quiet {
-                    let _ = writeln!(std::io::stdout().lock(), "Closed socket: {line}");
+                    self.out.send(format!("Closed socket: {line}\n"));
                 }
             } else {
-                eprintln!("netlab: {line}");
+                // Never panics on a closed stderr, unlike eprintln!.
+                let _ = writeln!(std::io::stderr(), "netlab: {line}");
             }
             return;
         }
@@ -108,7 +167,7 @@ impl Observer for LectureLog {
         if !text.is_empty() {
             // stdout is line-buffered, and a reader that went away is not
             // the server's problem.
-            let _ = std::io::stdout().lock().write_all(text.as_bytes());
+            self.out.send(text);
         }
     }
 

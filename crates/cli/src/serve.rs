@@ -1,6 +1,6 @@
 //! `netlab serve daytime|echo`: run a server until SIGINT or SIGTERM.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -10,7 +10,7 @@ use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 
 use crate::exit::{self, Code};
-use crate::render::LectureLog;
+use crate::render::{LectureLog, Output};
 use crate::{Protocol, seconds};
 
 /// How an echo server echoes.
@@ -74,6 +74,23 @@ pub struct ServeArgs {
 
 /// Runs `netlab serve`.
 pub fn run(args: ServeArgs) -> ExitCode {
+    let (out, writer) = match Output::start() {
+        Ok(started) => started,
+        Err(e) => {
+            return exit::report(
+                format!("starting the output thread: {e}"),
+                None,
+                Code::OsErr,
+            );
+        }
+    };
+    let code = serve(args, out);
+    // Every line queued before the server stopped (or failed) is printed.
+    let _ = writer.join();
+    code
+}
+
+fn serve(args: ServeArgs, out: Output) -> ExitCode {
     let addr = match bind_address(args.host.as_deref(), args.port) {
         Ok(addr) => addr,
         Err(code) => return code,
@@ -100,6 +117,7 @@ pub fn run(args: ServeArgs) -> ExitCode {
             ..DatagramPolicy::default()
         })
         .observer(LectureLog {
+            out,
             quiet: args.quiet,
             show_data: args.protocol == Protocol::Echo,
             line_mode: args.protocol == Protocol::Echo && args.mode == EchoMode::Line,
@@ -139,6 +157,7 @@ pub fn run(args: ServeArgs) -> ExitCode {
     };
     let handle = running.shutdown_handle();
     let drain = args.drain;
+    let signals_handle = signals.handle();
     let spawned = std::thread::Builder::new()
         .name("signals".into())
         .spawn(move || {
@@ -153,14 +172,21 @@ pub fn run(args: ServeArgs) -> ExitCode {
                 }
             }
         });
-    if let Err(e) = spawned {
-        return exit::report(
-            format!("starting the signal thread: {e}"),
-            None,
-            Code::OsErr,
-        );
-    }
+    let signal_thread = match spawned {
+        Ok(t) => t,
+        Err(e) => {
+            return exit::report(
+                format!("starting the signal thread: {e}"),
+                None,
+                Code::OsErr,
+            );
+        }
+    };
     running.wait();
+    // The signal thread holds a handle on the server (and so on the
+    // observer that feeds the output thread): end it so all is released.
+    signals_handle.close();
+    let _ = signal_thread.join();
     Code::Ok.into()
 }
 
@@ -190,15 +216,10 @@ fn bind_address(host: Option<&str>, port: u16) -> Result<SocketAddr, ExitCode> {
     let Some(host) = host else {
         return Ok(netcore::any_interface(port));
     };
-    let bare = host.trim_start_matches('[').trim_end_matches(']');
-    if let Ok(ip) = bare.parse::<IpAddr>() {
-        return Ok(SocketAddr::new(ip, port));
-    }
+    // IP literals (brackets allowed) need no lookup; a name binds to its
+    // first address.
     match netcore::resolve(host, port) {
-        Ok(addrs) => addrs
-            .into_iter()
-            .next()
-            .ok_or_else(|| exit::report(format!("{host} has no addresses"), None, Code::NoHost)),
+        Ok(addrs) => Ok(addrs[0]),
         Err(e) => Err(exit::report(
             &e,
             Some("give --host an IP address of this machine, e.g. 127.0.0.1 or ::1"),

@@ -454,6 +454,23 @@ fn a_tcp_server_that_never_sends_is_a_timeout_75() {
     assert_error(&out, 75);
 }
 
+#[test]
+fn an_echo_server_that_never_answers_is_a_timeout_75_after_the_input_ends() {
+    // Like a discard server: the connection completes and stays open, and
+    // nothing ever comes back.
+    let silent = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port().to_string();
+    let started = Instant::now();
+    let out = netlab_cmd()
+        .args(["connect", "echo", "--timeout", "0.3", "127.0.0.1", &port])
+        .write_stdin("anyone there?\n")
+        .output()
+        .unwrap();
+    assert_error(&out, 75);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("waiting for the echo from"));
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
+
 /// A server that accepts, reads a little (or writes a little), then
 /// closes with SO_LINGER 0: the client sees a reset mid-transfer.
 fn resetting_server(read_first: bool) -> (u16, std::thread::JoinHandle<()>) {

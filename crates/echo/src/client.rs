@@ -3,8 +3,8 @@
 
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, mpsc};
-use std::time::Duration;
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::{Duration, Instant};
 
 use netcore::Client;
 
@@ -41,15 +41,29 @@ pub fn session(
     output: &mut dyn Write,
 ) -> Result<u64, Error> {
     let tail_wait = client.read_timeout_value();
-    let mut stream = client.clone().read_timeout(None).connect(host, port)?;
+    // No send timeout either: a slow reader of `output` stalls the echo
+    // and so, through the server, our sending; that is flow control, not
+    // a dead server.
+    let mut stream = client
+        .clone()
+        .read_timeout(None)
+        .write_timeout(None)
+        .connect(host, port)?;
     let writer = stream.try_clone().map_err(|e| stream.error("cloning", e))?;
+    if let Some(wait) = tail_wait {
+        // Wake up now and then to see whether the tail wait has run out;
+        // a timeout set on a read already blocked would never apply.
+        stream
+            .set_read_timeout(Some(wait.min(TICK)))
+            .map_err(|e| stream.error("setting options on", e))?;
+    }
     let (done, input_result) = mpsc::channel();
-    let writing = Arc::new(AtomicBool::new(false));
-    let writing_flag = writing.clone();
+    let progress = Arc::new(Progress::default());
+    let input_progress = progress.clone();
     std::thread::Builder::new()
         .name("echo-input".into())
         .spawn(move || {
-            let _ = done.send(pump_input(input, writer, tail_wait, &writing_flag));
+            let _ = done.send(pump_input(input, writer, &input_progress));
         })
         .map_err(|e| stream.error("starting the input thread for", e))?;
     let mut buf = vec![0u8; 64 * 1024];
@@ -63,26 +77,32 @@ pub fn session(
                 total += n as u64;
             }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => {
-                let e = match (e.kind(), tail_wait) {
-                    (io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut, Some(after)) => {
-                        netcore::Error::Timeout {
-                            op: "waiting for the echo from",
-                            addr: stream.peer_addr(),
-                            after,
-                        }
-                    }
-                    _ => stream.error("reading from", e),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) =>
+            {
+                let (Some(after), Some(ended)) = (tail_wait, progress.input_ended()) else {
+                    continue;
                 };
-                return Err(e.into());
+                if ended.elapsed() >= after {
+                    return Err(netcore::Error::Timeout {
+                        op: "waiting for the echo from",
+                        addr: stream.peer_addr(),
+                        after,
+                    }
+                    .into());
+                }
             }
+            Err(e) => return Err(stream.error("reading from", e).into()),
         }
     }
     // The server closed. If the input thread is in the middle of a write,
     // that write is about to fail (or just did): wait for its verdict, since
     // a reset is reported to only one of the two threads and may have gone
     // to the writer. If it is waiting for input, nothing was lost.
-    let verdict = if writing.load(Ordering::Acquire) {
+    let verdict = if progress.writing.load(Ordering::Acquire) {
         input_result.recv_timeout(Duration::from_secs(5)).ok()
     } else {
         input_result.try_recv().ok()
@@ -93,13 +113,29 @@ pub fn session(
     }
 }
 
-/// Copies `input` to the server, then half-closes and starts the tail
-/// timeout.
+/// How often a reader waiting out the tail timeout looks at the clock.
+const TICK: Duration = Duration::from_millis(100);
+
+/// What the input thread is doing, for the reading side.
+#[derive(Default)]
+struct Progress {
+    /// In the middle of writing a chunk to the server.
+    writing: AtomicBool,
+    /// When the input ended and the connection was half-closed.
+    ended: Mutex<Option<Instant>>,
+}
+
+impl Progress {
+    fn input_ended(&self) -> Option<Instant> {
+        self.ended.lock().ok().and_then(|t| *t)
+    }
+}
+
+/// Copies `input` to the server, then half-closes and notes when.
 fn pump_input(
     mut input: impl Read,
     mut writer: netcore::Stream,
-    tail_wait: Option<Duration>,
-    writing: &AtomicBool,
+    progress: &Progress,
 ) -> Result<(), Error> {
     let mut buf = vec![0u8; 64 * 1024];
     loop {
@@ -109,18 +145,18 @@ fn pump_input(
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(Error::Input(e)),
         };
-        writing.store(true, Ordering::Release);
+        progress.writing.store(true, Ordering::Release);
         writer
             .write_all(&buf[..n])
             .map_err(|e| writer.error("writing to", e))?;
-        writing.store(false, Ordering::Release);
+        progress.writing.store(false, Ordering::Release);
     }
-    writer
-        .set_read_timeout(tail_wait)
-        .map_err(|e| writer.error("setting options on", e))?;
     writer
         .half_close()
         .map_err(|e| writer.error("half-closing", e))?;
+    if let Ok(mut ended) = progress.ended.lock() {
+        *ended = Some(Instant::now());
+    }
     Ok(())
 }
 
