@@ -27,6 +27,8 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# The lecture's Python servers bind '' (every interface) unless told otherwise.
+os.environ['PEER_BIND_HOST'] = '127.0.0.1'
 BENCH = os.path.join(ROOT, 'bench')
 HOST = '127.0.0.1'
 
@@ -88,8 +90,10 @@ def server_argv(name, proto, udp, port, bins):
     if name == 'py-lecture':
         if udp:
             return None
+        # The lecture's servers as the tests use them (tests/peers); the
+        # environment (PEER_BIND_HOST, set at the top) keeps them on loopback.
         script = 'echoserver.py' if proto == 'echo' else 'daytimeserver.py'
-        return [py, os.path.join(BENCH, 'python', script), str(port)]
+        return [py, os.path.join(ROOT, 'tests', 'peers', script), str(port)]
     if name == 'py-threading':
         argv = [py, os.path.join(BENCH, 'python', 'socketserver_servers.py'), proto, str(port)]
         return argv + (['--udp'] if udp else [])
