@@ -590,3 +590,40 @@ fn running_out_of_descriptors_is_survived() {
     client.read_to_end(&mut echoed).unwrap();
     assert_eq!(echoed, b"still here");
 }
+
+/// Log lines go through a bounded queue: a stdout nobody reads (a stalled
+/// terminal, a full pipe) must not stall the server.
+#[test]
+fn a_stdout_nobody_reads_does_not_stall_the_server() {
+    let port = free_port("127.0.0.1").to_string();
+    /// Kills and reaps the server even if the test fails.
+    struct Reaped(std::process::Child);
+    impl Drop for Reaped {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut child = Reaped(
+        netlab()
+            .args(["serve", "echo", "--host", "127.0.0.1", "--port", &port])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    // Nobody reads the pipe: after 64 KiB of log lines it is full.
+    let _unread = child.0.stdout.take();
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let mut s = connect_when_ready(addr);
+    s.set_read_timeout(Some(DEADLINE)).unwrap();
+    let chunk = [b'x'; 200];
+    let mut back = [0u8; 200];
+    // Each round trip logs about 500 bytes: 1000 of them overflow the pipe
+    // many times over.
+    for _ in 0..1000 {
+        s.write_all(&chunk).unwrap();
+        s.read_exact(&mut back).unwrap();
+    }
+}
