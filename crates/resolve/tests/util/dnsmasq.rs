@@ -9,10 +9,13 @@
 
 use std::fs;
 use std::net::{SocketAddr, TcpListener, UdpSocket};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
+
+#[path = "../../../../tests/support/tools.rs"]
+mod tools;
 
 /// The records every test server holds. `netlab.test` and the reverse zones
 /// of 192.0.2.0/24 and 2001:db8::/32 are local (`local=`), so other names
@@ -46,9 +49,11 @@ pub struct Dnsmasq {
 
 impl Dnsmasq {
     /// Starts dnsmasq on a free port of 127.0.0.1 and waits until it
-    /// answers. Panics, saying what to install, when dnsmasq is missing.
-    pub fn start() -> Dnsmasq {
-        let binary = find_dnsmasq();
+    /// answers. When dnsmasq is missing: fails under `CI=true`, otherwise
+    /// skips loudly and gives `None` (see `tests/support/tools.rs`).
+    pub fn start() -> Option<Dnsmasq> {
+        let test = tools::current_test();
+        let binary = tools::require_tool("dnsmasq", "dnsmasq-base", &test)?;
         let dir = scratch_dir();
         let mut last_log = String::new();
         // The port is free when probed but may be taken before dnsmasq binds
@@ -73,7 +78,7 @@ impl Dnsmasq {
                 dir: dir.clone(),
             };
             if server.wait_ready(Duration::from_secs(10)) {
-                return server;
+                return Some(server);
             }
             last_log = fs::read_to_string(&log).unwrap_or_default();
             let _ = server.child.kill();
@@ -191,25 +196,6 @@ fn free_port() -> u16 {
         }
     }
     panic!("no port free for both UDP and TCP on 127.0.0.1 after 50 tries");
-}
-
-fn find_dnsmasq() -> PathBuf {
-    let candidates = ["/usr/sbin/dnsmasq", "/usr/local/sbin/dnsmasq"];
-    if let Some(found) = candidates.iter().map(Path::new).find(|p| p.exists()) {
-        return found.to_path_buf();
-    }
-    if let Some(paths) = std::env::var_os("PATH") {
-        for dir in std::env::split_paths(&paths) {
-            let candidate = dir.join("dnsmasq");
-            if candidate.exists() {
-                return candidate;
-            }
-        }
-    }
-    panic!(
-        "dnsmasq is not installed, and the --server tests need a real DNS server: \
-         install it with `apt-get install -y dnsmasq-base` (/usr/sbin/dnsmasq)"
-    );
 }
 
 fn scratch_dir() -> PathBuf {
