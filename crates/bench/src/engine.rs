@@ -522,6 +522,10 @@ pub(crate) fn run(config: &Config, progress: &Progress) -> Result<Report, Error>
         },
         target: config.addr.to_string(),
         connections: config.connections,
+        depth: match config.transport {
+            Transport::Tcp => 1,
+            Transport::Udp => config.depth,
+        },
         size,
         bulk_bytes,
         connect_failures: total.connect_failures,

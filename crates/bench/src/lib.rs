@@ -84,7 +84,8 @@ pub enum Transport {
     /// TCP.
     #[default]
     Tcp,
-    /// UDP: one datagram per request, one outstanding request per socket.
+    /// UDP: one datagram per request, [`Config::depth`] requests in
+    /// flight per socket (one by default).
     Udp,
 }
 
@@ -95,6 +96,7 @@ pub struct Config {
     workload: Workload,
     transport: Transport,
     connections: usize,
+    depth: usize,
     duration: Duration,
     threads: usize,
     timeout: Option<Duration>,
@@ -117,6 +119,7 @@ impl Config {
             workload,
             transport: Transport::Tcp,
             connections: 1,
+            depth: 1,
             duration: Duration::from_secs(5),
             threads: 1,
             timeout: None,
@@ -133,6 +136,17 @@ impl Config {
     /// Concurrent connections (TCP) or sockets (UDP), at least 1.
     pub fn connections(mut self, n: usize) -> Self {
         self.connections = n.max(1);
+        self
+    }
+
+    /// UDP: requests in flight on each socket, at least 1 (default 1).
+    ///
+    /// With 1, each socket waits for its reply before it sends again, so a
+    /// run mostly measures the round trip's wake-ups; with more, the
+    /// server always has datagrams queued and the run measures its cost
+    /// per datagram. TCP ignores it: a TCP request waits for its echo.
+    pub fn depth(mut self, n: usize) -> Self {
+        self.depth = n.max(1);
         self
     }
 
@@ -187,6 +201,9 @@ impl Config {
             )),
             (Workload::Bulk { .. }, Transport::Udp) => {
                 bad("bulk mode streams over TCP; drop --udp".into())
+            }
+            (_, Transport::Tcp) if self.depth > 1 => {
+                bad("requests in flight per socket (depth) applies to UDP only; add --udp".into())
             }
             (Workload::Bulk { bytes: 0 }, _) => bad("the bulk size must be at least 1 byte".into()),
             _ if self.duration.is_zero() && !matches!(self.workload, Workload::Bulk { .. }) => {

@@ -66,6 +66,8 @@ pub struct Report {
     pub target: String,
     /// Concurrent connections (or UDP sockets, or connectors for daytime).
     pub connections: usize,
+    /// UDP requests in flight per socket (1 for TCP).
+    pub depth: usize,
     /// Bytes per request (echo), `0` otherwise.
     pub size: usize,
     /// Bytes each connection streams in bulk mode, `0` otherwise.
@@ -121,6 +123,9 @@ impl fmt::Display for Report {
             self.connections,
             if self.connections == 1 { "" } else { "s" }
         )?;
+        if self.depth > 1 {
+            write!(f, ", {} requests in flight on each", self.depth)?;
+        }
         if self.size > 0 {
             write!(f, ", {} B requests", self.size)?;
         }

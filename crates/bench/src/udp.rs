@@ -1,6 +1,15 @@
-//! Echo and daytime over UDP: one connected socket per "connection", one
-//! request outstanding on each, a timeout counting a loss.
+//! Echo and daytime over UDP: one connected socket per "connection", with
+//! a window of `depth` requests in flight on each (one by default), a
+//! timeout counting a loss.
+//!
+//! Replies are matched to requests in order: over loopback a socket's
+//! datagrams arrive in the order sent, so a reply is for the oldest request
+//! in flight, or, when an earlier reply was dropped (a full receive
+//! buffer), for a later one; the skipped requests count as lost. Each echo
+//! request is a different window of the pattern, so a reply can only
+//! verify against the request it answers.
 
+use std::collections::VecDeque;
 use std::io;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::{Duration, Instant};
@@ -16,10 +25,13 @@ use crate::pattern::seed;
 struct Requester {
     socket: Option<UdpSocket>,
     seed: u64,
+    /// The pattern offset of the oldest request in flight.
     offset: u64,
-    started: Instant,
-    /// Waiting for a reply (not backing off after an error).
-    waiting: bool,
+    /// When each request in flight was sent, oldest first.
+    sent: VecDeque<Instant>,
+    /// Since when the socket has been set aside after an error or a
+    /// mismatch, to be replaced after the timeout (no loss counted).
+    resting_since: Option<Instant>,
     idle: bool,
 }
 
@@ -37,23 +49,58 @@ fn open(registry: &Registry, addr: SocketAddr, token: Token) -> io::Result<UdpSo
 }
 
 impl Requester {
-    fn send(&mut self, shared: &Shared<'_>, size: usize, now: Instant) -> io::Result<()> {
-        self.started = now;
-        self.waiting = true;
-        let Some(socket) = self.socket.as_ref() else {
-            return Err(io::ErrorKind::NotConnected.into());
-        };
-        let payload = shared.pattern.slice(self.seed + self.offset, size);
-        loop {
-            match socket.send(payload) {
-                Ok(_) => return Ok(()),
-                // A full send buffer loses the datagram like the network
-                // would: the timeout counts it.
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
+    /// Sends requests until `depth` are in flight.
+    fn fill(
+        &mut self,
+        shared: &Shared<'_>,
+        size: usize,
+        depth: usize,
+        now: Instant,
+    ) -> io::Result<()> {
+        while self.sent.len() < depth {
+            let Some(socket) = self.socket.as_ref() else {
+                return Err(io::ErrorKind::NotConnected.into());
+            };
+            let at = self.offset + (self.sent.len() * size) as u64;
+            let payload = shared.pattern.slice(self.seed + at, size);
+            loop {
+                match socket.send(payload) {
+                    Ok(_) => break,
+                    // A full send buffer loses the datagram like the
+                    // network would: the timeout counts it.
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(e),
+                }
             }
+            self.sent.push_back(now);
         }
+        Ok(())
+    }
+
+    /// Sets the socket aside after an error or a mismatch: what is in
+    /// flight is forgotten, and the socket is replaced after the timeout.
+    fn rest(&mut self, size: usize, now: Instant) {
+        self.offset += (self.sent.len() * size) as u64;
+        self.sent.clear();
+        self.resting_since = Some(now);
+    }
+
+    /// Which request in flight `reply` answers: its place in the window.
+    fn answers(
+        &self,
+        shared: &Shared<'_>,
+        reply: &[u8],
+        size: usize,
+        daytime: bool,
+    ) -> Option<usize> {
+        if daytime {
+            return is_daytime_line(reply).then_some(0);
+        }
+        (0..self.sent.len()).find(|&i| {
+            let at = self.offset + (i * size) as u64;
+            reply == shared.pattern.slice(self.seed + at, size)
+        })
     }
 }
 
@@ -68,6 +115,7 @@ pub(crate) fn requests(
         _ => 0,
     };
     let daytime = shared.config.workload == Workload::Daytime;
+    let depth = shared.config.depth;
     let addr = shared.config.addr;
     let timeout = shared.config.effective_timeout();
     let (mut poll, mut events) = match engine::new_poll() {
@@ -90,8 +138,8 @@ pub(crate) fn requests(
             socket,
             seed: seed(index),
             offset: 0,
-            started: Instant::now(),
-            waiting: false,
+            sent: VecDeque::with_capacity(depth),
+            resting_since: None,
             idle: false,
         });
     }
@@ -100,9 +148,9 @@ pub(crate) fn requests(
     };
     let deadline = start + shared.config.duration;
     for slot in slots.iter_mut().filter(|s| s.socket.is_some()) {
-        if let Err(e) = slot.send(shared, size, start) {
+        if let Err(e) = slot.fill(shared, size, depth, start) {
             result.error(e);
-            slot.waiting = false;
+            slot.rest(size, start);
         }
     }
     let mut scratch = vec![0u8; 65_536];
@@ -117,23 +165,24 @@ pub(crate) fn requests(
         if now >= next_sweep {
             next_sweep = now + sweep_every;
             for (i, slot) in slots.iter_mut().enumerate() {
-                if slot.idle || now.duration_since(slot.started) < timeout {
+                let since = slot.sent.front().copied().or(slot.resting_since);
+                if slot.idle || since.is_none_or(|t| now.duration_since(t) < timeout) {
                     continue;
                 }
-                if slot.waiting {
-                    result.losses += 1;
-                }
-                // A fresh socket (a new port): a late reply to the lost
-                // request can then never be taken for the next one's.
+                result.losses += slot.sent.len() as u64;
+                slot.offset += (slot.sent.len() * size) as u64;
+                slot.sent.clear();
+                slot.resting_since = None;
+                // A fresh socket (a new port): a late reply to a lost
+                // request can then never be taken for a later one's.
                 slot.socket = None;
-                slot.offset += size as u64;
                 match open(poll.registry(), addr, Token(i)) {
                     Ok(s) => slot.socket = Some(s),
                     Err(e) => result.error(e),
                 }
-                if let Err(e) = slot.send(shared, size, now) {
+                if let Err(e) = slot.fill(shared, size, depth, now) {
                     result.error(e);
-                    slot.waiting = false;
+                    slot.rest(size, now);
                 }
             }
         }
@@ -155,40 +204,43 @@ pub(crate) fn requests(
                         // ICMP port unreachable, say: try again after the
                         // timeout, without counting a loss.
                         result.error(e);
-                        slot.waiting = false;
+                        slot.rest(size, Instant::now());
                         break;
                     }
                 };
-                if !slot.waiting {
+                if slot.sent.is_empty() {
                     continue;
                 }
-                let reply = &scratch[..n];
-                let ok = if daytime {
-                    is_daytime_line(reply)
-                } else {
-                    reply == shared.pattern.slice(slot.seed + slot.offset, size)
-                };
-                if !ok {
+                let Some(place) = slot.answers(shared, &scratch[..n], size, daytime) else {
                     result.mismatches += 1;
-                    slot.waiting = false;
+                    slot.rest(size, Instant::now());
                     continue;
-                }
+                };
+                // The requests before this one lost their replies.
+                result.losses += place as u64;
+                slot.offset += ((place + 1) * size) as u64;
+                slot.sent.drain(..place);
+                let Some(sent_at) = slot.sent.pop_front() else {
+                    continue;
+                };
                 let now = Instant::now();
                 if now <= deadline {
-                    result.done(slot.started, now, size as u64, shared.progress);
+                    result.done(sent_at, now, size as u64, shared.progress);
                 }
-                slot.offset += size as u64;
                 if now >= deadline {
                     slot.idle = true;
-                    slot.waiting = false;
+                    slot.sent.clear();
                     break;
                 }
-                if let Err(e) = slot.send(shared, size, now) {
+                if let Err(e) = slot.fill(shared, size, depth, now) {
                     result.error(e);
-                    slot.waiting = false;
+                    slot.rest(size, now);
                 }
-                // One request is outstanding: its reply cannot be here yet.
-                break;
+                if depth == 1 {
+                    // The one request in flight was just sent: its reply
+                    // cannot be here yet, so save the recv that would say so.
+                    break;
+                }
             }
         }
     }

@@ -98,6 +98,65 @@ fn udp_echo_and_daytime_verify() {
     day.shutdown(Duration::from_secs(1));
 }
 
+/// Many requests in flight on each socket: every reply still verifies
+/// against the one request it answers.
+#[test]
+fn udp_with_many_requests_in_flight_verifies() {
+    let echo = Builder::new(local())
+        .serve_datagrams(echo::Echo::default())
+        .unwrap();
+    let config = short(echo.local_addr(), Workload::Echo { size: 64 })
+        .transport(Transport::Udp)
+        .connections(4)
+        .depth(16);
+    let report = bench::run(&config, &Progress::default()).unwrap();
+    assert!(report.ops > 100, "{report}");
+    assert_eq!((report.mismatches, report.depth), (0, 16), "{report}");
+    assert_eq!(report.bytes, report.ops * 64);
+    echo.shutdown(Duration::from_secs(1));
+
+    let day = Builder::new(local())
+        .serve_datagrams(daytime::Daytime::default())
+        .unwrap();
+    let config = short(day.local_addr(), Workload::Daytime)
+        .transport(Transport::Udp)
+        .connections(2)
+        .depth(8);
+    let report = bench::run(&config, &Progress::default()).unwrap();
+    assert!(report.ops > 100, "{report}");
+    assert_eq!(report.mismatches, 0, "{report}");
+    day.shutdown(Duration::from_secs(1));
+}
+
+/// Echoes UDP but drops every 5th datagram: the skipped requests are
+/// losses, never mismatches, and the window keeps moving.
+struct Lossy(std::sync::atomic::AtomicU64);
+
+impl DatagramServer for Lossy {
+    fn respond(&self, request: &[u8], _: SocketAddr, reply: &mut Vec<u8>) -> bool {
+        let n = self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        reply.extend_from_slice(request);
+        n % 5 != 4
+    }
+}
+
+#[test]
+fn udp_replies_skipped_in_a_window_are_losses() {
+    let udp = Builder::new(local())
+        .serve_datagrams(Lossy(Default::default()))
+        .unwrap();
+    let config = short(udp.local_addr(), Workload::Echo { size: 32 })
+        .transport(Transport::Udp)
+        .connections(2)
+        .depth(8)
+        .timeout(Duration::from_millis(50));
+    let report = bench::run(&config, &Progress::default()).unwrap();
+    assert!(report.ops > 100, "{report}");
+    assert!(report.losses > 10, "{report}");
+    assert_eq!(report.mismatches, 0, "{report}");
+    udp.shutdown(Duration::from_secs(1));
+}
+
 /// Echoes every byte but flips one bit in each 1000th.
 struct Corrupt;
 struct CorruptHandler(u64);
@@ -167,6 +226,7 @@ fn bad_configurations_are_refused() {
         Config::new(addr, Workload::Bulk { bytes: 10 }).transport(Transport::Udp),
         Config::new(addr, Workload::Echo { size: 70_000 }).transport(Transport::Udp),
         Config::new(addr, Workload::Daytime).duration(Duration::ZERO),
+        Config::new(addr, Workload::Echo { size: 8 }).depth(4),
     ] {
         let err = bench::run(&config, &Progress::default()).unwrap_err();
         assert!(matches!(err, Error::Config(_)), "{err}");

@@ -66,9 +66,13 @@ struct Common {
     /// Use UDP: one datagram per request, a reply expected within --timeout.
     #[arg(long)]
     udp: bool,
-    /// Concurrent connections (UDP: sockets, each with one request in flight).
+    /// Concurrent connections (UDP: sockets, each with --depth requests in flight).
     #[arg(long, short = 'c', default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
     connections: u32,
+    /// UDP: requests in flight on each socket (1: wait for each reply, so
+    /// the run measures wake-ups; more: the server always has work queued).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    depth: u32,
     /// How long to run, in seconds (fractions allowed: 0.5).
     #[arg(long, short = 'd', default_value = "5", value_parser = parse_secs)]
     duration: Duration,
@@ -151,6 +155,7 @@ pub fn run(args: BenchArgs) -> ExitCode {
             Transport::Tcp
         })
         .connections(common.connections as usize)
+        .depth(common.depth as usize)
         .duration(common.duration)
         .threads(common.threads as usize);
     if let Some(timeout) = common.timeout {
