@@ -98,6 +98,13 @@ pub fn session(
             Err(e) => return Err(stream.error("reading from", e).into()),
         }
     }
+    // The input failed: the input thread shut the socket down to wake this
+    // loop, and its verdict is on its way.
+    if progress.input_failed.load(Ordering::Acquire) {
+        if let Ok(verdict) = input_result.recv_timeout(Duration::from_secs(5)) {
+            verdict?;
+        }
+    }
     // The server closed. If the input thread is in the middle of a write,
     // that write is about to fail (or just did): wait for its verdict, since
     // a reset is reported to only one of the two threads and may have gone
@@ -121,6 +128,9 @@ const TICK: Duration = Duration::from_millis(100);
 struct Progress {
     /// In the middle of writing a chunk to the server.
     writing: AtomicBool,
+    /// Reading the input failed (stdin is a directory, say): the
+    /// connection was shut down and the session must end with that error.
+    input_failed: AtomicBool,
     /// When the input ended and the connection was half-closed.
     ended: Mutex<Option<Instant>>,
 }
@@ -143,7 +153,14 @@ fn pump_input(
             Ok(0) => break,
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(Error::Input(e)),
+            Err(e) => {
+                // Without this the reading side would wait for an echo
+                // that can never come: nothing more will be sent, and the
+                // server does not close until it sees our end-of-file.
+                progress.input_failed.store(true, Ordering::Release);
+                let _ = writer.shutdown();
+                return Err(Error::Input(e));
+            }
         };
         progress.writing.store(true, Ordering::Release);
         writer

@@ -360,6 +360,14 @@ impl Stream {
         self.inner.shutdown(Shutdown::Write)
     }
 
+    /// `shutdown(SHUT_RDWR)`: ends the connection for every handle on the
+    /// socket, waking at once a thread blocked reading on another handle
+    /// (its read returns end-of-file), e.g. when the side that writes
+    /// gives up.
+    pub fn shutdown(&self) -> io::Result<()> {
+        self.inner.shutdown(Shutdown::Both)
+    }
+
     /// Change `SO_RCVTIMEO` (it applies to every handle on the socket).
     pub fn set_read_timeout(&mut self, timeout: Option<Duration>) -> io::Result<()> {
         self.read_timeout = timeout;

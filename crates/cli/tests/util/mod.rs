@@ -18,6 +18,12 @@ const PEERS_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/peers"
 mod peers;
 pub use peers::*;
 
+#[path = "../../../../tests/support/tools.rs"]
+mod tools;
+// Each test binary includes this module and uses a part of it.
+#[allow(unused_imports)]
+pub use tools::*;
+
 /// The `netlab` binary under test.
 pub fn netlab() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_netlab"));
