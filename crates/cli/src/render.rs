@@ -72,8 +72,11 @@ fn write_lines(queue: &Receiver<String>, dropped: &AtomicU64) {
 pub struct LectureLog {
     /// Where stdout lines go.
     pub out: Output,
-    /// Print nothing but errors.
+    /// Print nothing but errors (and, with `announce_port`, the port).
     pub quiet: bool,
+    /// The port was chosen by the system (`--port 0`): print the `Bound`
+    /// line even when quiet, since nothing else can tell it.
+    pub announce_port: bool,
     /// Print TCP data lines (`Read from client:`, `Wrote to client:`); the
     /// lecture's daytime server prints none.
     pub show_data: bool,
@@ -104,6 +107,10 @@ impl Observer for LectureLog {
             return;
         }
         if self.quiet {
+            if let (true, Event::Bound { addr, .. }) = (self.announce_port, event) {
+                self.out
+                    .send(format!("Bound server socket to port {}\n", addr.port()));
+            }
             return;
         }
         let mut text = String::new();

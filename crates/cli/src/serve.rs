@@ -31,7 +31,8 @@ pub struct ServeArgs {
     /// all interfaces, IPv4 and IPv6 on one socket.
     #[arg(long)]
     pub host: Option<String>,
-    /// Port to listen on; 0 picks a free one (printed on the "Bound" line).
+    /// Port to listen on; 0 picks a free one, printed on the "Bound" line
+    /// (even with --quiet).
     #[arg(long, short)]
     pub port: u16,
     /// Serve UDP datagrams instead of TCP connections.
@@ -67,7 +68,7 @@ pub struct ServeArgs {
     /// UDP: most replies per second to one non-loopback source (0: no limit).
     #[arg(long, default_value_t = 100)]
     pub rate_limit: u32,
-    /// Print only errors.
+    /// Print only errors (and the "Bound" line with --port 0).
     #[arg(long, short)]
     pub quiet: bool,
 }
@@ -119,6 +120,7 @@ fn serve(args: ServeArgs, out: Output) -> ExitCode {
         .observer(LectureLog {
             out,
             quiet: args.quiet,
+            announce_port: args.port == 0,
             show_data: args.protocol == Protocol::Echo,
             line_mode: args.protocol == Protocol::Echo && args.mode == EchoMode::Line,
         });

@@ -47,3 +47,57 @@ fn connect_echo_with_a_directory_on_stdin_is_74_not_a_hang() {
         assert!(stderr.contains("reading the input"), "{stderr}");
     }
 }
+
+/// `--port 0 -q`: the chosen port is printed once on stdout even when
+/// quiet, since nothing else can tell it; with a fixed port, quiet stays
+/// silent.
+#[test]
+fn quiet_with_port_zero_still_prints_the_port_once() {
+    for protocol in [&["echo"][..], &["daytime", "--udp"]] {
+        let mut cmd = netlab();
+        cmd.arg("serve")
+            .args(protocol)
+            .args(["--host", "127.0.0.1", "--port", "0", "-q"]);
+        let server = Proc::spawn(cmd);
+        let port: u16 = server
+            .stdout
+            .wait_prefix("Bound server socket to port ")
+            .parse()
+            .unwrap();
+        assert_ne!(port, 0);
+        if protocol[0] == "echo" {
+            let mut conn = connect_when_ready(([127, 0, 0, 1], port).into());
+            std::io::Write::write_all(&mut conn, b"ping").unwrap();
+            let mut back = [0u8; 4];
+            std::io::Read::read_exact(&mut conn, &mut back).unwrap();
+            assert_eq!(&back, b"ping");
+        }
+        server.signal("TERM");
+        let mut server = server;
+        assert!(server.wait_exit().success());
+        assert_eq!(
+            server.stdout.all(),
+            [format!("Bound server socket to port {port}")]
+        );
+        assert_eq!(server.stderr.all(), Vec::<String>::new());
+    }
+
+    let port = free_port("127.0.0.1").to_string();
+    let mut cmd = netlab();
+    cmd.args([
+        "serve",
+        "echo",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        &port,
+        "-q",
+    ]);
+    let mut server = Proc::spawn(cmd);
+    drop(connect_when_ready(
+        format!("127.0.0.1:{port}").parse().unwrap(),
+    ));
+    server.signal("TERM");
+    assert!(server.wait_exit().success());
+    assert_eq!(server.stdout.all(), Vec::<String>::new());
+}
