@@ -65,6 +65,11 @@ pub struct ServeArgs {
     /// UDP: also answer source ports below 1024 (refused by default: loop hazard).
     #[arg(long)]
     pub allow_privileged_sources: bool,
+    /// UDP: allow --host to be a broadcast or multicast address (refused by
+    /// default: replies to a group or broadcast address are a reflection
+    /// and loop hazard).
+    #[arg(long)]
+    pub allow_broadcast_host: bool,
     /// UDP: most replies per second to one non-loopback source (0: no limit).
     #[arg(long, default_value_t = 100)]
     pub rate_limit: u32,
@@ -96,6 +101,18 @@ fn serve(args: ServeArgs, out: Output) -> ExitCode {
         Ok(addr) => addr,
         Err(code) => return code,
     };
+    if args.udp && is_group_address(addr.ip()) && !args.allow_broadcast_host {
+        return exit::report(
+            format!(
+                "{} is a broadcast or multicast address, not one host's",
+                addr.ip()
+            ),
+            Some(
+                "bind a unicast address such as 127.0.0.1, or add --allow-broadcast-host if a UDP server there is really meant",
+            ),
+            Code::Usage,
+        );
+    }
     // Before the socket exists: a signal that arrives as soon as
     // `Listening` is printed must already mean "stop gracefully".
     let mut signals = match Signals::new([SIGINT, SIGTERM]) {
@@ -227,6 +244,15 @@ fn bind_address(host: Option<&str>, port: u16) -> Result<SocketAddr, ExitCode> {
             Some("give --host an IP address of this machine, e.g. 127.0.0.1 or ::1"),
             exit::for_net(&e),
         )),
+    }
+}
+
+/// Broadcast (`255.255.255.255`) or multicast (IPv4 `224.0.0.0/4`, IPv6
+/// `ff00::/8`, also as an IPv4-mapped address).
+fn is_group_address(ip: std::net::IpAddr) -> bool {
+    match netcore::unmap(SocketAddr::new(ip, 0)).ip() {
+        std::net::IpAddr::V4(v4) => v4.is_broadcast() || v4.is_multicast(),
+        std::net::IpAddr::V6(v6) => v6.is_multicast(),
     }
 }
 

@@ -101,3 +101,59 @@ fn quiet_with_port_zero_still_prints_the_port_once() {
     assert!(server.wait_exit().success());
     assert_eq!(server.stdout.all(), Vec::<String>::new());
 }
+
+/// A UDP server bound to a broadcast or multicast address stops on SIGTERM.
+/// Its receivers were woken by a datagram sent to the socket's own address,
+/// which fails there (and for a multicast group would leave the host), so
+/// it logged "Shutting down" and ran on. Run in a network namespace of the
+/// test's own (`unshare --net`: only a loopback, down), so nothing can
+/// leave the machine whatever the server does.
+#[test]
+fn a_udp_server_on_a_broadcast_or_multicast_address_stops_on_sigterm() {
+    let test = "a_udp_server_on_a_broadcast_or_multicast_address_stops_on_sigterm";
+    let Some(unshare) = require_tool("unshare", "util-linux", test) else {
+        return;
+    };
+    if !require_root(test, "a network namespace of its own, unshare --net") {
+        return;
+    }
+    for host in ["255.255.255.255", "224.0.0.1", "ff0e::1"] {
+        let mut cmd = Command::new(&unshare);
+        // No --fork: unshare execs netlab, so the signal goes to netlab.
+        cmd.args(["--net", "--", env!("CARGO_BIN_EXE_netlab")])
+            .args(["serve", "echo", "--udp", "--host", host, "--port", "0"])
+            .arg("--allow-broadcast-host");
+        let mut server = Proc::spawn(cmd);
+        server.stdout.wait_line("Listening");
+        server.signal("TERM");
+        let status = server.wait_exit();
+        assert!(
+            status.success(),
+            "{host}: {status:?} {:?}",
+            server.stderr.all()
+        );
+    }
+}
+
+/// Without --allow-broadcast-host, such an address is a usage error for a
+/// UDP server, before anything is bound.
+#[test]
+fn a_broadcast_or_multicast_udp_host_is_a_usage_error() {
+    for host in [
+        "255.255.255.255",
+        "224.0.0.1",
+        "239.1.2.3",
+        "ff02::1",
+        "::ffff:224.0.0.1",
+    ] {
+        for protocol in ["echo", "daytime"] {
+            let out = netlab_cmd()
+                .args(["serve", protocol, "--udp", "--host", host, "--port", "0"])
+                .output()
+                .unwrap();
+            assert_error(&out, 64);
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(stderr.contains("--allow-broadcast-host"), "{stderr}");
+        }
+    }
+}

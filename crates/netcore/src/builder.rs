@@ -257,21 +257,8 @@ impl Builder {
 
 /// How to interrupt a loop wherever it waits.
 pub(crate) enum Wake {
-    /// A mio event loop, through its waker.
+    /// A mio poll (a TCP event loop, a UDP receiver), through its waker.
     Poll(mio::Waker),
-    /// Threads blocked in `recv(2)` on a UDP socket (a clone of it): an
-    /// empty datagram sent to the socket's own address wakes one of them
-    /// (the kernel hands each datagram to one blocked receiver), which sees
-    /// the stop flag and exits without answering. One receiver may take
-    /// several wake-ups in one batch, so every receiver that exits passes a
-    /// wake-up on while others are still running ([`Control::relay_wake`]).
-    /// `shutdown(SHUT_RD)` would wake them all on Linux, but std's
-    /// `recv_from` (used where there is no `recvmmsg`) then panics on the
-    /// empty source address.
-    Datagram {
-        socket: std::net::UdpSocket,
-        threads: usize,
-    },
 }
 
 impl Wake {
@@ -279,35 +266,7 @@ impl Wake {
         match self {
             // A loop that already exited has dropped its poll: nothing to wake.
             Wake::Poll(waker) => drop(waker.wake()),
-            Wake::Datagram { socket, threads } => {
-                for _ in 0..*threads {
-                    send_wake_datagram(socket);
-                }
-            }
         }
-    }
-}
-
-/// One empty datagram from `socket` to its own address. For a wildcard
-/// address it goes to loopback: `127.0.0.1`, or for `::` both `::1` and
-/// `::ffff:127.0.0.1` (a host may have IPv6 sockets but no IPv6 on its
-/// loopback interface; a dual-stack socket takes the mapped form too).
-fn send_wake_datagram(socket: &std::net::UdpSocket) {
-    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-    let Ok(local) = socket.local_addr() else {
-        return;
-    };
-    let port = local.port();
-    let targets: Vec<SocketAddr> = match local.ip() {
-        IpAddr::V4(ip) if ip.is_unspecified() => vec![(Ipv4Addr::LOCALHOST, port).into()],
-        IpAddr::V6(ip) if ip.is_unspecified() => vec![
-            (Ipv6Addr::LOCALHOST, port).into(),
-            (Ipv4Addr::LOCALHOST.to_ipv6_mapped(), port).into(),
-        ],
-        _ => vec![local],
-    };
-    for target in targets {
-        let _ = socket.send_to(&[], target);
     }
 }
 
@@ -357,19 +316,6 @@ impl Control {
     pub fn wake_all(&self) {
         for wake in self.wakers.get().into_iter().flatten() {
             wake.wake();
-        }
-    }
-
-    /// Called by a UDP receiver that is exiting: if other receivers are
-    /// still blocked, wake one more (it may have taken several wake-ups in
-    /// one batch, leaving a sibling asleep).
-    pub fn relay_wake(&self) {
-        if self.loops_alive.load(Ordering::Acquire) > 1 {
-            for wake in self.wakers.get().into_iter().flatten() {
-                if let Wake::Datagram { socket, .. } = wake {
-                    send_wake_datagram(socket);
-                }
-            }
         }
     }
 

@@ -3,8 +3,9 @@
 //! A busy UDP service finds several datagrams queued each time it looks;
 //! taking them all with one `recvmmsg` and answering them all with one
 //! `sendmmsg` divides the system-call cost per request by the batch size.
-//! `MSG_WAITFORONE` keeps the call blocking until the first datagram, then
-//! takes whatever else is already queued without waiting.
+//! `MSG_WAITFORONE` takes whatever is already queued after the first
+//! datagram without waiting for more; on the engine's nonblocking socket
+//! an empty queue is `WouldBlock`, and the receiver waits in its poll.
 //!
 //! This is the only module of netcore with `unsafe` code: the two calls take
 //! arrays of C structures pointing at our buffers. Every pointer handed to
@@ -46,8 +47,9 @@ impl Batch {
         }
     }
 
-    /// Blocks until at least one datagram is queued on `fd`, then takes up
-    /// to [`BATCH`] of them. Returns how many.
+    /// Takes up to [`BATCH`] datagrams queued on `fd` (on a blocking socket,
+    /// waiting for the first). Returns how many; `WouldBlock` when a
+    /// nonblocking socket has none.
     pub(crate) fn recv(&mut self, fd: RawFd) -> io::Result<usize> {
         // SAFETY: zeroed iovec and mmsghdr are valid (null pointers, zero
         // lengths); every pointer set below points into self, which is

@@ -1,16 +1,15 @@
-//! The UDP engine: receiver threads ([`Builder::threads`]) blocked in
-//! `recv_from(2)` on one unconnected socket, so any number of clients are
-//! served, each answered at its own address. For each datagram: check the
-//! [`DatagramPolicy`], ask the [`DatagramServer`], `send_to(2)` the reply.
+//! The UDP engine: receiver threads ([`Builder::threads`]) on one
+//! unconnected socket, so any number of clients are served, each answered
+//! at its own address. For each datagram: check the [`DatagramPolicy`], ask
+//! the [`DatagramServer`], `send_to(2)` the reply.
 //!
-//! Why blocking and not an event loop: a datagram service has no
-//! per-connection state to multiplex, so a receiver blocked in the kernel
-//! costs two system calls per request (receive, send) where a readiness loop
-//! costs four (wait, receive, send, and the receive that finds the queue
-//! empty). On Linux both calls take a batch (`recvmmsg`/`sendmmsg`, see
-//! [`crate::mmsg`]), so under load it is two calls per batch. The kernel wakes one blocked receiver per datagram. Shutdown
-//! wakes them with one datagram each to the socket's own address; see
-//! [`Wake::Datagram`].
+//! Each receiver takes datagrams until the queue is empty (on Linux a batch
+//! per call, `recvmmsg`/`sendmmsg`, see [`crate::mmsg`]; so under load it
+//! is two calls per batch), and only then waits in its own mio poll, on the
+//! socket and on a waker. Shutdown wakes every receiver through its waker:
+//! no datagram is sent, so a server bound to a broadcast or multicast
+//! address (where a datagram to itself would fail, or leave the host)
+//! stops like any other.
 //!
 //! No error ends a receiver: UDP is lossy, so a reply that cannot be sent is
 //! dropped and reported, and a `ConnectionRefused` left over from an ICMP
@@ -22,6 +21,8 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use mio::{Events, Interest, Poll, Token, Waker};
+
 use crate::builder::{Builder, Control, Running, Wake, spawn_loops};
 use crate::error::{Error, Result};
 use crate::event::Event;
@@ -31,12 +32,38 @@ use crate::policy::{DatagramPolicy, RateLimiter};
 /// Larger than any UDP payload (65,507 bytes over IPv4), so nothing is cut.
 const MAX_DATAGRAM: usize = 65_536;
 
+const SOCKET: Token = Token(0);
+const WAKER: Token = Token(1);
+
 struct Shared<D> {
     server: D,
     control: Arc<Control>,
     policy: DatagramPolicy,
     limiter: Mutex<RateLimiter>,
     wants_data: bool,
+}
+
+/// One receiver's socket handle and the poll it waits in when the queue
+/// is empty.
+struct Receiver {
+    socket: mio::net::UdpSocket,
+    poll: Poll,
+    events: Events,
+}
+
+impl Receiver {
+    /// Waits until the socket may have datagrams or the waker fired.
+    fn wait(&mut self, control: &Control) {
+        match self.poll.poll(&mut self.events, None) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                report(control, "waiting for datagrams", &e);
+                // Persistent failure: do not spin.
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }
+    }
 }
 
 pub(crate) fn start<D: DatagramServer>(
@@ -48,11 +75,26 @@ pub(crate) fn start<D: DatagramServer>(
     let engine = |source| Error::Engine { source };
     let threads = builder.threads;
     let control = Control::new(builder.observer.clone(), threads);
-    socket.set_nonblocking(false).map_err(engine)?;
-    let _ = control.wakers.set(vec![Wake::Datagram {
-        socket: socket.try_clone().map_err(engine)?,
-        threads,
-    }]);
+    socket.set_nonblocking(true).map_err(engine)?;
+    let mut receivers = Vec::with_capacity(threads);
+    let mut wakers = Vec::with_capacity(threads);
+    for _ in 0..threads {
+        let poll = Poll::new().map_err(engine)?;
+        let mut handle = mio::net::UdpSocket::from_std(socket.try_clone().map_err(engine)?);
+        poll.registry()
+            .register(&mut handle, SOCKET, Interest::READABLE)
+            .map_err(engine)?;
+        wakers.push(Wake::Poll(
+            Waker::new(poll.registry(), WAKER).map_err(engine)?,
+        ));
+        receivers.push(Receiver {
+            socket: handle,
+            poll,
+            events: Events::with_capacity(4),
+        });
+    }
+    drop(socket);
+    let _ = control.wakers.set(wakers);
     let shared = Arc::new(Shared {
         server,
         control: control.clone(),
@@ -60,12 +102,13 @@ pub(crate) fn start<D: DatagramServer>(
         limiter: Mutex::new(RateLimiter::new(builder.policy.rate_per_source)),
         wants_data: builder.observer.wants_data(),
     });
-    let mut bodies: Vec<Box<dyn FnOnce() + Send>> = Vec::with_capacity(threads);
-    for _ in 0..threads {
-        let socket = socket.try_clone().map_err(engine)?;
-        let shared = shared.clone();
-        bodies.push(Box::new(move || receive(&shared, &socket)));
-    }
+    let bodies = receivers
+        .into_iter()
+        .map(|mut receiver| {
+            let shared = shared.clone();
+            Box::new(move || receive(&shared, &mut receiver)) as Box<dyn FnOnce() + Send>
+        })
+        .collect();
     let threads = spawn_loops("netcore-udp", &control, bodies)?;
     Ok(Running::new(local, control, threads))
 }
@@ -73,16 +116,20 @@ pub(crate) fn start<D: DatagramServer>(
 /// One receiver: answer datagrams until shutdown, a batch at a time where
 /// the system has `recvmmsg`.
 #[cfg(target_os = "linux")]
-fn receive<D: DatagramServer>(shared: &Shared<D>, socket: &UdpSocket) {
+fn receive<D: DatagramServer>(shared: &Shared<D>, receiver: &mut Receiver) {
     use std::os::fd::AsRawFd;
     let control = &shared.control;
-    let fd = socket.as_raw_fd();
+    let fd = receiver.socket.as_raw_fd();
     let mut batch = crate::mmsg::Batch::new(MAX_DATAGRAM);
     let mut replies: Vec<Vec<u8>> = (0..crate::mmsg::BATCH).map(|_| Vec::new()).collect();
     let mut to = Vec::with_capacity(crate::mmsg::BATCH);
     while !control.stopping() {
         let n = match batch.recv(fd) {
             Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                receiver.wait(control);
+                continue;
+            }
             Err(e) => {
                 if !receive_failed(control, &e) {
                     break;
@@ -90,9 +137,6 @@ fn receive<D: DatagramServer>(shared: &Shared<D>, socket: &UdpSocket) {
                 continue;
             }
         };
-        if control.stopping() {
-            break;
-        }
         to.clear();
         for (i, reply) in replies.iter_mut().enumerate().take(n) {
             if let (request, Some(from)) = batch.datagram(i) {
@@ -117,19 +161,22 @@ fn receive<D: DatagramServer>(shared: &Shared<D>, socket: &UdpSocket) {
             }
         }
     }
-    control.relay_wake();
     control.loop_exited();
 }
 
 /// One receiver: answer datagrams until shutdown, one at a time.
 #[cfg(not(target_os = "linux"))]
-fn receive<D: DatagramServer>(shared: &Shared<D>, socket: &UdpSocket) {
+fn receive<D: DatagramServer>(shared: &Shared<D>, receiver: &mut Receiver) {
     let control = &shared.control;
     let mut buf = vec![0u8; MAX_DATAGRAM];
     let mut reply = Vec::with_capacity(MAX_DATAGRAM);
     while !control.stopping() {
-        let (n, from) = match socket.recv_from(&mut buf) {
+        let (n, from) = match receiver.socket.recv_from(&mut buf) {
             Ok(got) => got,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                receiver.wait(control);
+                continue;
+            }
             Err(e) => {
                 if !receive_failed(control, &e) {
                     break;
@@ -137,14 +184,11 @@ fn receive<D: DatagramServer>(shared: &Shared<D>, socket: &UdpSocket) {
                 continue;
             }
         };
-        if control.stopping() {
-            break;
-        }
         let request = &buf[..n];
         if !answer(shared, request, from, &mut reply) {
             continue;
         }
-        match socket.send_to(&reply, from) {
+        match receiver.socket.send_to(&reply, from) {
             Ok(_) if shared.wants_data => control.emit(&Event::Datagram {
                 peer: crate::unmap(from),
                 request,
@@ -154,7 +198,6 @@ fn receive<D: DatagramServer>(shared: &Shared<D>, socket: &UdpSocket) {
             Err(e) => report(control, "sending a reply", &e),
         }
     }
-    control.relay_wake();
     control.loop_exited();
 }
 
