@@ -42,16 +42,17 @@ pub fn lecture_client(name: &str, host: &str, port: u16, stdin: &[u8]) -> Output
         .unwrap()
 }
 
-/// What a child wrote on one pipe, as lines, shared with the thread that
-/// reads them. A last line without a newline yet counts as a line too (the
-/// lecture's echo server prints some without one).
+/// What a child wrote on one pipe, shared with the thread that reads it:
+/// as lines (a last line without a newline yet counts as a line too; the
+/// lecture's echo server prints some without one), or as the exact bytes.
 #[derive(Clone, Default)]
-pub struct Lines(Arc<(Mutex<Vec<u8>>, Condvar)>);
+pub struct PipeOutput(Arc<(Mutex<Vec<u8>>, Condvar)>);
 
-impl Lines {
-    fn collect(self, mut pipe: impl Read + Send + 'static) -> JoinHandle<()> {
+impl PipeOutput {
+    /// Reads `pipe` to its end on a thread of its own, into this buffer.
+    pub fn collect(self, mut pipe: impl Read + Send + 'static) -> JoinHandle<()> {
         std::thread::spawn(move || {
-            let mut buf = [0u8; 8192];
+            let mut buf = [0u8; 65536];
             loop {
                 match pipe.read(&mut buf) {
                     Ok(0) | Err(_) => break,
@@ -75,28 +76,47 @@ impl Lines {
 
     /// Every line so far.
     pub fn all(&self) -> Vec<String> {
-        Self::split(&self.0.0.lock().unwrap_or_else(|e| e.into_inner()))
+        Self::split(&self.bytes())
+    }
+
+    /// Every byte so far, exactly.
+    pub fn bytes(&self) -> Vec<u8> {
+        self.0.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Waits (up to [`DEADLINE`]) for at least `len` bytes and returns
+    /// them all; panics at the deadline.
+    pub fn wait_len(&self, len: usize) -> Vec<u8> {
+        self.wait_bytes(&format!("{len} bytes"), |b| b.len() >= len)
     }
 
     /// Waits (on a condition variable, up to [`DEADLINE`]) until `pred`
     /// holds for the lines so far, and returns them; panics at the
     /// deadline, showing what did arrive.
     pub fn wait_for(&self, what: &str, pred: impl Fn(&[String]) -> bool) -> Vec<String> {
+        let text = self.wait_bytes(what, |b| pred(&Self::split(b)));
+        Self::split(&text)
+    }
+
+    /// Waits (on a condition variable, up to [`DEADLINE`]) until `pred`
+    /// holds for the bytes so far, and returns them; panics at the
+    /// deadline, showing what did arrive.
+    pub fn wait_bytes(&self, what: &str, pred: impl Fn(&[u8]) -> bool) -> Vec<u8> {
         let deadline = Instant::now() + DEADLINE;
         let (lock, ready) = &*self.0;
-        let mut text = lock.lock().unwrap_or_else(|e| e.into_inner());
+        let mut bytes = lock.lock().unwrap_or_else(|e| e.into_inner());
         loop {
-            let lines = Self::split(&text);
-            if pred(&lines) {
-                return lines;
+            if pred(&bytes) {
+                return bytes.clone();
             }
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
-                drop(text);
-                panic!("timed out waiting for {what}; got {lines:#?}");
+                let got = Self::split(&bytes);
+                drop(bytes);
+                panic!("timed out waiting for {what}; got {got:#?}");
             }
-            text = ready
-                .wait_timeout(text, left)
+            bytes = ready
+                .wait_timeout(bytes, left)
                 .unwrap_or_else(|e| e.into_inner())
                 .0;
         }
@@ -120,8 +140,8 @@ impl Lines {
 pub struct Proc {
     child: Child,
     pub stdin: Option<ChildStdin>,
-    pub stdout: Lines,
-    pub stderr: Lines,
+    pub stdout: PipeOutput,
+    pub stderr: PipeOutput,
     readers: Vec<JoinHandle<()>>,
 }
 
@@ -131,8 +151,8 @@ impl Proc {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         let mut child = cmd.spawn().unwrap();
-        let stdout = Lines::default();
-        let stderr = Lines::default();
+        let stdout = PipeOutput::default();
+        let stderr = PipeOutput::default();
         let readers = vec![
             stdout.clone().collect(child.stdout.take().unwrap()),
             stderr.clone().collect(child.stderr.take().unwrap()),
@@ -144,6 +164,31 @@ impl Proc {
             stderr,
             readers,
         }
+    }
+
+    /// Writes `data` to the child's stdin from a thread, so that a big
+    /// write cannot block the test while the child's output waits to be
+    /// read; returns once the child has taken it all (up to the deadline).
+    /// stdin stays open.
+    pub fn write_stdin(&mut self, data: &[u8]) {
+        use std::io::Write;
+        let mut stdin = self.stdin.take().expect("stdin is open");
+        let data = data.to_vec();
+        let (back, returned) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let written = stdin.write_all(&data).and_then(|()| stdin.flush());
+            let _ = back.send(written.map(|()| stdin));
+        });
+        let stdin = returned
+            .recv_timeout(DEADLINE)
+            .expect("the child did not take its input in time")
+            .expect("writing to the child's stdin");
+        self.stdin = Some(stdin);
+    }
+
+    /// Ends the child's input.
+    pub fn close_stdin(&mut self) {
+        drop(self.stdin.take());
     }
 
     pub fn pid(&self) -> i32 {

@@ -42,25 +42,22 @@ fn is_executable(path: &Path) -> bool {
     std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
 
-/// The program `name`, from Debian's package `package`, for the test
-/// `test`. Missing: fails under CI, otherwise skips loudly (see the module
+/// The program `name`, from Debian's package `package`, for the running
+/// test. Missing: fails under CI, otherwise skips loudly (see the module
 /// docs) and returns `None`; the test then returns.
-pub fn require_tool(name: &str, package: &str, test: &str) -> Option<PathBuf> {
+pub fn require_tool(name: &str, package: &str) -> Option<PathBuf> {
     if let Some(found) = find_tool(name) {
         return Some(found);
     }
-    missing(
-        test,
-        &format!(
-            "`{name}` is not installed (Debian package `{package}`; `scripts/test` installs it)"
-        ),
-    );
+    missing(&format!(
+        "`{name}` is not installed (Debian package `{package}`; `scripts/test` installs it)"
+    ));
     None
 }
 
-/// Whether the test `test`, which needs root (`why`), may run. Not root:
+/// Whether the running test, which needs root (`why`), may run. Not root:
 /// fails under CI, otherwise skips loudly and returns `false`.
-pub fn require_root(test: &str, why: &str) -> bool {
+pub fn require_root(why: &str) -> bool {
     let uid = std::process::Command::new("id")
         .arg("-u")
         .output()
@@ -69,7 +66,7 @@ pub fn require_root(test: &str, why: &str) -> bool {
     if uid == "0" {
         return true;
     }
-    missing(test, &format!("it needs root ({why})"));
+    missing(&format!("it needs root ({why})"));
     false
 }
 
@@ -83,7 +80,8 @@ pub fn current_test() -> String {
         .to_owned()
 }
 
-fn missing(test: &str, what: &str) {
+fn missing(what: &str) {
+    let test = current_test();
     if in_ci() {
         panic!("{test}: {what}; CI=true, so a missing requirement is a failure");
     }

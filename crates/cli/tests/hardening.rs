@@ -110,11 +110,10 @@ fn quiet_with_port_zero_still_prints_the_port_once() {
 /// leave the machine whatever the server does.
 #[test]
 fn a_udp_server_on_a_broadcast_or_multicast_address_stops_on_sigterm() {
-    let test = "a_udp_server_on_a_broadcast_or_multicast_address_stops_on_sigterm";
-    let Some(unshare) = require_tool("unshare", "util-linux", test) else {
+    let Some(unshare) = require_tool("unshare", "util-linux") else {
         return;
     };
-    if !require_root(test, "a network namespace of its own, unshare --net") {
+    if !require_root("a network namespace of its own, unshare --net") {
         return;
     }
     for host in ["255.255.255.255", "224.0.0.1", "ff0e::1"] {

@@ -131,3 +131,36 @@ pub fn random_bytes(len: usize, seed: u64) -> Vec<u8> {
     out.truncate(len);
     out
 }
+
+/// Checks that a command exited 0 with nothing on stderr, without printing
+/// its (binary, maybe huge) stdout when it did not.
+#[track_caller]
+pub fn assert_clean_exit(out: &std::process::Output) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{:?}; stderr: {stderr:?}", out.status);
+    assert_eq!(stderr, "");
+}
+
+/// Checks two byte strings are equal, showing where they first differ
+/// rather than a megabyte of numbers.
+#[track_caller]
+pub fn assert_same_bytes(got: &[u8], want: &[u8]) {
+    if got != want {
+        let at = got.iter().zip(want).position(|(a, b)| a != b);
+        panic!(
+            "got {} bytes, want {}; first difference at {at:?}",
+            got.len(),
+            want.len()
+        );
+    }
+}
+
+/// Waits for `child` to exit and checks it exited 0 with nothing on
+/// stderr.
+#[track_caller]
+pub fn assert_clean_proc_exit(child: &mut Proc) {
+    let status = child.wait_exit();
+    let stderr = String::from_utf8_lossy(&child.stderr.bytes()).into_owned();
+    assert!(status.success(), "{status:?}; stderr: {stderr:?}");
+    assert_eq!(stderr, "");
+}

@@ -52,8 +52,7 @@ impl Dnsmasq {
     /// answers. When dnsmasq is missing: fails under `CI=true`, otherwise
     /// skips loudly and gives `None` (see `tests/support/tools.rs`).
     pub fn start() -> Option<Dnsmasq> {
-        let test = tools::current_test();
-        let binary = tools::require_tool("dnsmasq", "dnsmasq-base", &test)?;
+        let binary = tools::require_tool("dnsmasq", "dnsmasq-base")?;
         let dir = scratch_dir();
         let mut last_log = String::new();
         // The port is free when probed but may be taken before dnsmasq binds
