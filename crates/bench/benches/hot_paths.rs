@@ -13,11 +13,10 @@ use echo::{Echo, LineBuffer, Mode};
 use netcore::{Connection, ConnectionInfo, Handler, Server};
 
 fn info() -> ConnectionInfo {
-    ConnectionInfo {
-        id: 1,
-        peer: "127.0.0.1:50000".parse().expect("literal address"),
-        local: "127.0.0.1:7".parse().expect("literal address"),
-    }
+    ConnectionInfo::new(1).with_addrs(
+        "127.0.0.1:50000".parse().expect("literal address"),
+        "127.0.0.1:7".parse().expect("literal address"),
+    )
 }
 
 fn echo_stream(c: &mut Criterion) {

@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use bench::{Config, Error, Progress, Transport, Workload};
 use netcore::{
-    Builder, Connection, ConnectionInfo, DatagramServer, Flow, Handler, Running, Server,
+    Builder, Connection, ConnectionInfo, DatagramBuilder, DatagramServer, Flow, Handler, Running,
+    Server,
 };
 
 fn local() -> SocketAddr {
@@ -75,8 +76,8 @@ fn daytime_connections_verify() {
 
 #[test]
 fn udp_echo_and_daytime_verify() {
-    let echo = Builder::new(local())
-        .serve_datagrams(echo::Echo::default())
+    let echo = DatagramBuilder::new(local())
+        .serve(echo::Echo::default())
         .unwrap();
     let config = short(echo.local_addr(), Workload::Echo { size: 512 })
         .transport(Transport::Udp)
@@ -85,8 +86,8 @@ fn udp_echo_and_daytime_verify() {
     assert!(report.ops > 10, "{report}");
     assert_eq!(report.mismatches, 0, "{report}");
 
-    let day = Builder::new(local())
-        .serve_datagrams(daytime::Daytime::default())
+    let day = DatagramBuilder::new(local())
+        .serve(daytime::Daytime::default())
         .unwrap();
     let config = short(day.local_addr(), Workload::Daytime)
         .transport(Transport::Udp)
@@ -102,8 +103,8 @@ fn udp_echo_and_daytime_verify() {
 /// against the one request it answers.
 #[test]
 fn udp_with_many_requests_in_flight_verifies() {
-    let echo = Builder::new(local())
-        .serve_datagrams(echo::Echo::default())
+    let echo = DatagramBuilder::new(local())
+        .serve(echo::Echo::default())
         .unwrap();
     let config = short(echo.local_addr(), Workload::Echo { size: 64 })
         .transport(Transport::Udp)
@@ -115,8 +116,8 @@ fn udp_with_many_requests_in_flight_verifies() {
     assert_eq!(report.bytes, report.ops * 64);
     echo.shutdown(Duration::from_secs(1));
 
-    let day = Builder::new(local())
-        .serve_datagrams(daytime::Daytime::default())
+    let day = DatagramBuilder::new(local())
+        .serve(daytime::Daytime::default())
         .unwrap();
     let config = short(day.local_addr(), Workload::Daytime)
         .transport(Transport::Udp)
@@ -142,8 +143,8 @@ impl DatagramServer for Lossy {
 
 #[test]
 fn udp_replies_skipped_in_a_window_are_losses() {
-    let udp = Builder::new(local())
-        .serve_datagrams(Lossy(Default::default()))
+    let udp = DatagramBuilder::new(local())
+        .serve(Lossy(Default::default()))
         .unwrap();
     let config = short(udp.local_addr(), Workload::Echo { size: 32 })
         .transport(Transport::Udp)
@@ -198,7 +199,7 @@ fn corrupted_replies_are_mismatches() {
     assert_eq!(report.mismatches, 1, "{report}");
     server.shutdown(Duration::from_secs(1));
 
-    let udp = Builder::new(local()).serve_datagrams(Corrupt).unwrap();
+    let udp = DatagramBuilder::new(local()).serve(Corrupt).unwrap();
     let config = short(udp.local_addr(), Workload::Echo { size: 16 }).transport(Transport::Udp);
     let report = bench::run(&config, &Progress::default()).unwrap();
     assert!(report.mismatches > 0, "{report}");

@@ -47,6 +47,16 @@ pub enum Protocol {
     Echo,
 }
 
+impl Protocol {
+    /// The service's name, as in `/etc/services`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Protocol::Daytime => "daytime",
+            Protocol::Echo => "echo",
+        }
+    }
+}
+
 /// The longest time any option takes: a year.
 const MAX_SECONDS: f64 = 365.0 * 24.0 * 3600.0;
 

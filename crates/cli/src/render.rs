@@ -87,8 +87,11 @@ pub struct LectureLog {
 
 impl Observer for LectureLog {
     fn event(&self, event: &Event<'_>) {
-        if let Event::Error { conn, op, error } = event {
-            let who = conn.map(|c| format!(" connection {} from {}", c.id, tuple(c.peer)));
+        if let Event::Error {
+            conn, op, error, ..
+        } = event
+        {
+            let who = conn.map(|c| format!(" connection {} from {}", c.id, maybe_tuple(c.peer)));
             let line = format!(
                 "{op}{}: {}",
                 who.unwrap_or_default(),
@@ -124,8 +127,8 @@ impl Observer for LectureLog {
                 let _ = write!(
                     text,
                     "Accepted connection\nOpened socket\nServer IP addr and port: {}\nClient IP addr and port: {}\n",
-                    tuple(conn.local),
-                    tuple(conn.peer)
+                    maybe_tuple(conn.local),
+                    maybe_tuple(conn.peer)
                 );
             }
             Event::Read { data, .. } if self.show_data => {
@@ -151,6 +154,7 @@ impl Observer for LectureLog {
                 peer,
                 request,
                 reply,
+                ..
             } => {
                 let _ = writeln!(
                     text,
@@ -162,7 +166,7 @@ impl Observer for LectureLog {
                 }
                 let _ = writeln!(text, "Wrote to client: {}", show(reply));
             }
-            Event::Refused { peer, why } => {
+            Event::Refused { peer, why, .. } => {
                 let _ = writeln!(text, "Refused datagram from {}: {why}", tuple(*peer));
             }
             Event::ShuttingDown { open } => {
@@ -199,6 +203,12 @@ fn netcore_describe(e: &std::io::Error) -> String {
         Some(i) => text[..i].to_lowercase(),
         None => text,
     }
+}
+
+/// [`tuple`], or `None` as Python prints it, for a connection that is not
+/// a socket (inetd mode over pipes).
+pub fn maybe_tuple(addr: Option<SocketAddr>) -> String {
+    addr.map_or_else(|| "None".to_owned(), tuple)
 }
 
 /// An address the way Python prints a socket address tuple:

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
-use netcore::{Builder, DatagramPolicy};
+use netcore::{Builder, DatagramBuilder, DatagramPolicy};
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 
@@ -125,49 +125,49 @@ fn serve(args: ServeArgs, out: Output) -> ExitCode {
             );
         }
     };
-    let mut builder = Builder::new(addr)
-        .max_connections(usize::try_from(args.max_connections).unwrap_or(usize::MAX))
-        .idle_timeout((!args.idle_timeout.is_zero()).then_some(args.idle_timeout))
-        .write_timeout(Some(Duration::from_secs(60)))
-        .datagram_policy(DatagramPolicy {
-            allow_privileged_ports: args.allow_privileged_sources,
-            rate_per_source: args.rate_limit,
-            ..DatagramPolicy::default()
-        })
-        .observer(LectureLog {
-            out,
-            quiet: args.quiet,
-            announce_port: args.port == 0,
-            show_data: args.protocol == Protocol::Echo,
-            line_mode: args.protocol == Protocol::Echo && args.mode == EchoMode::Line,
-        });
-    if let Some(n) = args.threads {
-        builder = builder.threads(usize::try_from(n).unwrap_or(1));
-    }
-    let started = match args.protocol {
-        Protocol::Daytime => {
-            let format = match daytime_format(&args) {
-                Ok(f) => f,
-                Err(code) => return code,
-            };
-            let server = daytime::Daytime::new(format);
-            if args.udp {
-                builder.serve_datagrams(server)
-            } else {
-                builder.serve(server)
-            }
+    let observer = LectureLog {
+        out,
+        quiet: args.quiet,
+        announce_port: args.port == 0,
+        show_data: args.protocol == Protocol::Echo,
+        line_mode: args.protocol == Protocol::Echo && args.mode == EchoMode::Line,
+    };
+    let threads = args.threads.map_or(1, |n| usize::try_from(n).unwrap_or(1));
+    let started = if args.udp {
+        let mut builder = DatagramBuilder::new(addr)
+            .name(args.protocol.name())
+            .policy(DatagramPolicy {
+                allow_privileged_ports: args.allow_privileged_sources,
+                rate_per_source: args.rate_limit,
+                ..DatagramPolicy::default()
+            })
+            .observer(observer);
+        if args.threads.is_some() {
+            builder = builder.threads(threads);
         }
-        Protocol::Echo => {
-            let mode = match args.mode {
-                EchoMode::Stream => echo::Mode::Stream,
-                EchoMode::Line => echo::Mode::Line,
-            };
-            let server = echo::Echo::new(mode);
-            if args.udp {
-                builder.serve_datagrams(server)
-            } else {
-                builder.serve(server)
-            }
+        match args.protocol {
+            Protocol::Daytime => match daytime_format(&args) {
+                Ok(format) => builder.serve(daytime::Daytime::new(format)),
+                Err(code) => return code,
+            },
+            Protocol::Echo => builder.serve(echo::Echo::new(echo_mode(args.mode))),
+        }
+    } else {
+        let mut builder = Builder::new(addr)
+            .name(args.protocol.name())
+            .max_connections(usize::try_from(args.max_connections).unwrap_or(usize::MAX))
+            .idle_timeout((!args.idle_timeout.is_zero()).then_some(args.idle_timeout))
+            .write_timeout(Some(Duration::from_secs(60)))
+            .observer(observer);
+        if args.threads.is_some() {
+            builder = builder.threads(threads);
+        }
+        match args.protocol {
+            Protocol::Daytime => match daytime_format(&args) {
+                Ok(format) => builder.serve(daytime::Daytime::new(format)),
+                Err(code) => return code,
+            },
+            Protocol::Echo => builder.serve(echo::Echo::new(echo_mode(args.mode))),
         }
     };
     let running = match started {
@@ -207,6 +207,13 @@ fn serve(args: ServeArgs, out: Output) -> ExitCode {
     signals_handle.close();
     let _ = signal_thread.join();
     Code::Ok.into()
+}
+
+fn echo_mode(mode: EchoMode) -> echo::Mode {
+    match mode {
+        EchoMode::Stream => echo::Mode::Stream,
+        EchoMode::Line => echo::Mode::Line,
+    }
 }
 
 fn daytime_format(args: &ServeArgs) -> Result<daytime::DaytimeFormat, ExitCode> {

@@ -148,11 +148,7 @@ mod tests {
     use super::*;
 
     fn run(server: Echo, chunks: &[&[u8]], eof: bool) -> (Vec<u8>, Flow) {
-        let info = ConnectionInfo {
-            id: 1,
-            peer: "127.0.0.1:5000".parse().unwrap(),
-            local: "127.0.0.1:7".parse().unwrap(),
-        };
+        let info = ConnectionInfo::new(1);
         let mut handler = server.handler(&info);
         let mut out = Vec::new();
         let mut conn = Connection::new(&info, &mut out);

@@ -48,6 +48,8 @@ pub enum CloseReason {
 pub enum Event<'a> {
     /// `socket(2)` created the server socket.
     Opened {
+        /// The service's name (empty when none was given).
+        service: &'a str,
         /// TCP or UDP.
         transport: Transport,
         /// The address it will be bound to.
@@ -55,6 +57,8 @@ pub enum Event<'a> {
     },
     /// `bind(2)` succeeded; `addr` has the real port when 0 was asked.
     Bound {
+        /// The service's name (empty when none was given).
+        service: &'a str,
         /// TCP or UDP.
         transport: Transport,
         /// The bound address.
@@ -62,6 +66,8 @@ pub enum Event<'a> {
     },
     /// `listen(2)` succeeded (TCP), or the UDP socket is ready to receive.
     Listening {
+        /// The service's name (empty when none was given).
+        service: &'a str,
         /// TCP or UDP.
         transport: Transport,
         /// The bound address.
@@ -99,6 +105,8 @@ pub enum Event<'a> {
     },
     /// A datagram arrived and was answered.
     Datagram {
+        /// The service's name.
+        service: &'a str,
         /// The sender, who gets the reply.
         peer: SocketAddr,
         /// The request's payload.
@@ -108,6 +116,8 @@ pub enum Event<'a> {
     },
     /// A datagram was dropped without a reply by the UDP safety policy.
     Refused {
+        /// The service's name.
+        service: &'a str,
         /// The sender.
         peer: SocketAddr,
         /// Why (`privileged source port`, `rate limit`, ...).
@@ -117,6 +127,8 @@ pub enum Event<'a> {
     /// that connection), a transient `accept(2)` error (backs off and
     /// retries), a handler panic.
     Error {
+        /// The service concerned (empty for the engine as a whole).
+        service: &'a str,
         /// The connection concerned, if any.
         conn: Option<&'a ConnectionInfo>,
         /// What was being done (`accepting`, `reading from`, ...).

@@ -8,17 +8,47 @@
 
 use std::io;
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
 
-/// What netcore knows about one accepted connection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+use crate::handle::ConnHandle;
+
+/// What netcore knows about one connection.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConnectionInfo {
-    /// A number unique within one server run, counting from 1 in accept order.
+    /// A number unique within one engine run, counting from 1 in accept
+    /// order.
     pub id: u64,
+    /// The name of the service that accepted it (see
+    /// [`Builder::name`](crate::Builder::name)); empty when none was given.
+    pub service: Arc<str>,
     /// The client's address, as `accept(2)` reported it (IPv4-mapped IPv6
-    /// addresses are turned back into IPv4).
-    pub peer: SocketAddr,
-    /// The server's end of the connection, as `getsockname(2)` reports it.
-    pub local: SocketAddr,
+    /// addresses are turned back into IPv4); `None` where the connection
+    /// is not a socket (inetd mode over pipes).
+    pub peer: Option<SocketAddr>,
+    /// The server's end of the connection, as `getsockname(2)` reports it;
+    /// `None` where there is none.
+    pub local: Option<SocketAddr>,
+}
+
+impl ConnectionInfo {
+    /// A connection numbered `id`, with no service name and no addresses
+    /// (tests of a handler; pipes).
+    pub fn new(id: u64) -> Self {
+        ConnectionInfo {
+            id,
+            service: Arc::from(""),
+            peer: None,
+            local: None,
+        }
+    }
+
+    /// The same with the peer's and the local address.
+    pub fn with_addrs(mut self, peer: SocketAddr, local: SocketAddr) -> Self {
+        self.peer = Some(peer);
+        self.local = Some(local);
+        self
+    }
 }
 
 /// What a handler wants done after a callback.
@@ -34,8 +64,18 @@ pub enum Flow {
     Close,
 }
 
-/// One connection as a handler sees it: who is on the other end, and a
-/// queue for the bytes to send.
+/// What a handler asked of netcore during one callback, besides output.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Asks {
+    /// Call [`Handler::on_drained`] once the queue is low.
+    pub drained: bool,
+    /// Set (`Some(Some(d))`) or cancel (`Some(None)`) the timer.
+    pub timer: Option<Option<Duration>>,
+}
+
+/// One connection as a handler sees it: who is on the other end, a queue
+/// for the bytes to send, and what to ask of netcore (a call when the
+/// queue has drained, a timer, a handle for other threads).
 ///
 /// Bytes written here are sent by netcore as soon as the socket accepts
 /// them, in order, after the callback returns.
@@ -45,32 +85,60 @@ pub struct Connection<'a> {
     out: &'a mut Vec<u8>,
     /// Bytes at the front of `out` the socket already took.
     sent: usize,
+    asks: Asks,
+    handle: Option<&'a ConnHandle>,
 }
 
 impl<'a> Connection<'a> {
     /// A connection view over `info` that queues output in `out`. netcore
-    /// makes these; tests of a handler can too.
+    /// makes these; tests of a handler can too (there is no engine behind
+    /// it: [`Connection::handle`] is `None`, and what is asked is ignored).
     pub fn new(info: &'a ConnectionInfo, out: &'a mut Vec<u8>) -> Self {
-        Connection { info, out, sent: 0 }
+        Connection {
+            info,
+            out,
+            sent: 0,
+            asks: Asks::default(),
+            handle: None,
+        }
     }
 
-    /// A view whose first `sent` bytes of `out` were already written.
-    pub(crate) fn with_sent(info: &'a ConnectionInfo, out: &'a mut Vec<u8>, sent: usize) -> Self {
-        Connection { info, out, sent }
+    /// The engine's view: the first `sent` bytes of `out` were already
+    /// written, and `handle` reaches this connection from other threads.
+    pub(crate) fn engine(
+        info: &'a ConnectionInfo,
+        out: &'a mut Vec<u8>,
+        sent: usize,
+        handle: Option<&'a ConnHandle>,
+    ) -> Self {
+        Connection {
+            info,
+            out,
+            sent,
+            asks: Asks::default(),
+            handle,
+        }
     }
 
-    /// The connection's id, unique within one server run.
+    /// What the handler asked during the callback.
+    pub(crate) fn asks(&self) -> Asks {
+        self.asks
+    }
+
+    /// The connection's id, unique within one engine run.
     pub fn id(&self) -> u64 {
         self.info.id
     }
 
-    /// The client's address.
-    pub fn peer_addr(&self) -> SocketAddr {
+    /// The client's address (`None` for a connection that is not a
+    /// socket).
+    pub fn peer_addr(&self) -> Option<SocketAddr> {
         self.info.peer
     }
 
-    /// The server's address on this connection.
-    pub fn local_addr(&self) -> SocketAddr {
+    /// The server's address on this connection (`None` for a connection
+    /// that is not a socket).
+    pub fn local_addr(&self) -> Option<SocketAddr> {
         self.info.local
     }
 
@@ -85,10 +153,47 @@ impl<'a> Connection<'a> {
     }
 
     /// How many bytes are queued and not yet accepted by the socket. A
-    /// handler may stop producing while this is large; netcore itself stops
-    /// reading from a peer whose replies pile up (backpressure).
+    /// handler that produces (chargen, a file) fills the queue up to
+    /// [`Connection::HIGH_WATER`] and asks [`Connection::notify_drained`];
+    /// netcore itself stops reading from a peer whose replies pile up past
+    /// it (back-pressure).
     pub fn queued(&self) -> usize {
         self.out.len() - self.sent
+    }
+
+    /// Past this many queued bytes netcore stops reading from the peer
+    /// until the queue drains; a producing handler should stop here too.
+    pub const HIGH_WATER: usize = 256 * 1024;
+
+    /// [`Handler::on_drained`] is called when the queue has fallen to this
+    /// many bytes or fewer.
+    pub const LOW_WATER: usize = 64 * 1024;
+
+    /// Ask for one call of [`Handler::on_drained`] as soon as the queue is
+    /// at or below [`Connection::LOW_WATER`] (at once, after this callback,
+    /// if it already is). Ask again from that call to keep producing: a
+    /// handler that streams (chargen) sends as fast as the peer reads, and
+    /// its memory stays bounded by the high-water mark.
+    pub fn notify_drained(&mut self) {
+        self.asks.drained = true;
+    }
+
+    /// Ask for a call of [`Handler::on_timer`] after `delay`, replacing any
+    /// timer set before. The engine keeps one min-heap of deadlines per
+    /// loop, so a timer costs nothing until it is due.
+    pub fn set_timer(&mut self, delay: Duration) {
+        self.asks.timer = Some(Some(delay));
+    }
+
+    /// Cancel the timer, if one is set.
+    pub fn cancel_timer(&mut self) {
+        self.asks.timer = Some(None);
+    }
+
+    /// A handle that wakes ([`Handler::on_wake`]) or closes this connection
+    /// from any thread; `None` outside an engine (a test's view).
+    pub fn handle(&self) -> Option<ConnHandle> {
+        self.handle.cloned()
     }
 }
 
@@ -140,6 +245,50 @@ pub trait Handler: Send + 'static {
     fn on_eof(&mut self, conn: &mut Connection<'_>) {
         let _ = conn;
     }
+
+    /// The queue fell to [`Connection::LOW_WATER`] or below after the
+    /// handler asked with [`Connection::notify_drained`]: produce more (and
+    /// ask again). Called only when asked, so handlers that only answer pay
+    /// nothing. The default does nothing.
+    fn on_drained(&mut self, conn: &mut Connection<'_>) -> Flow {
+        let _ = conn;
+        Flow::Continue
+    }
+
+    /// The timer set with [`Connection::set_timer`] is due. The default
+    /// does nothing.
+    fn on_timer(&mut self, conn: &mut Connection<'_>) -> Flow {
+        let _ = conn;
+        Flow::Continue
+    }
+
+    /// Another thread called [`ConnHandle::wake`]. The default does
+    /// nothing.
+    fn on_wake(&mut self, conn: &mut Connection<'_>) -> Flow {
+        let _ = conn;
+        Flow::Continue
+    }
+}
+
+impl<H: Handler + ?Sized> Handler for Box<H> {
+    fn on_open(&mut self, conn: &mut Connection<'_>) -> Flow {
+        (**self).on_open(conn)
+    }
+    fn on_data(&mut self, conn: &mut Connection<'_>, data: &[u8]) -> Flow {
+        (**self).on_data(conn, data)
+    }
+    fn on_eof(&mut self, conn: &mut Connection<'_>) {
+        (**self).on_eof(conn);
+    }
+    fn on_drained(&mut self, conn: &mut Connection<'_>) -> Flow {
+        (**self).on_drained(conn)
+    }
+    fn on_timer(&mut self, conn: &mut Connection<'_>) -> Flow {
+        (**self).on_timer(conn)
+    }
+    fn on_wake(&mut self, conn: &mut Connection<'_>) -> Flow {
+        (**self).on_wake(conn)
+    }
 }
 
 /// A TCP service: makes the [`Handler`] for each accepted connection, like
@@ -157,7 +306,8 @@ pub trait Handler: Send + 'static {
 ///
 /// impl Handler for HelloHandler {
 ///     fn on_open(&mut self, conn: &mut Connection<'_>) -> Flow {
-///         conn.send(format!("hello, {}\n", conn.peer_addr()).as_bytes());
+///         let who = conn.peer_addr().map_or("stranger".to_owned(), |a| a.to_string());
+///         conn.send(format!("hello, {who}\n").as_bytes());
 ///         Flow::Close
 ///     }
 ///     fn on_data(&mut self, _: &mut Connection<'_>, _: &[u8]) -> Flow {
@@ -208,18 +358,18 @@ mod tests {
 
     #[test]
     fn connection_queues_output_and_reports_identity() {
-        let info = ConnectionInfo {
-            id: 7,
-            peer: "127.0.0.1:5000".parse().unwrap(),
-            local: "127.0.0.1:7".parse().unwrap(),
-        };
+        let info = ConnectionInfo::new(7).with_addrs(
+            "127.0.0.1:5000".parse().unwrap(),
+            "127.0.0.1:7".parse().unwrap(),
+        );
         let mut out = Vec::new();
         let mut conn = Connection::new(&info, &mut out);
         conn.send(b"ab");
         io::Write::write_all(&mut conn, b"c").unwrap();
         assert_eq!(conn.queued(), 3);
         assert_eq!(conn.id(), 7);
-        assert_eq!(conn.peer_addr().port(), 5000);
+        assert_eq!(conn.peer_addr().map(|a| a.port()), Some(5000));
+        assert!(conn.handle().is_none());
         assert_eq!(out, b"abc");
     }
 }

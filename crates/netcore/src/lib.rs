@@ -70,22 +70,32 @@
 #![deny(missing_docs)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
+mod accept;
 mod builder;
 mod client;
+mod conn;
+mod engine;
 mod error;
 mod event;
+mod event_loop;
+mod handle;
 mod handler;
+mod lifecycle;
 #[cfg(target_os = "linux")]
 mod mmsg;
 mod policy;
 mod socket;
-mod tcp;
+mod stream_io;
+mod timers;
 mod udp;
 
-pub use builder::{Builder, Running, ShutdownHandle};
+pub use builder::{Builder, DatagramBuilder};
 pub use client::{Client, DatagramClient, Stream, is_invalid_name, resolve};
+pub use engine::{DEFAULT_OUTPUT_BUDGET, Engine};
 pub use error::{Error, Result};
 pub use event::{CloseReason, Event, Observer, Silent, Transport};
+pub use handle::ConnHandle;
 pub use handler::{Connection, ConnectionInfo, DatagramServer, Flow, Handler, Server};
+pub use lifecycle::{Running, ShutdownHandle};
 pub use policy::{DatagramPolicy, RateLimiter};
 pub use socket::{any_interface, unmap};

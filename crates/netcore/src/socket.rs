@@ -30,6 +30,7 @@ pub(crate) fn bind(
     addr: SocketAddr,
     transport: Transport,
     opts: BindOptions,
+    service: &str,
     observer: &dyn Observer,
 ) -> Result<(Socket, SocketAddr)> {
     let open = |source| Error::Open { addr, source };
@@ -38,7 +39,11 @@ pub(crate) fn bind(
         Transport::Udp => (Type::DGRAM, Protocol::UDP),
     };
     let socket = Socket::new(Domain::for_address(addr), ty.0, Some(ty.1)).map_err(open)?;
-    observer.event(&Event::Opened { transport, addr });
+    observer.event(&Event::Opened {
+        service,
+        transport,
+        addr,
+    });
     #[cfg(unix)]
     if transport == Transport::Tcp {
         socket.set_reuse_address(true).map_err(open)?;
@@ -56,6 +61,7 @@ pub(crate) fn bind(
         .map_err(|source| Error::Bind { addr, source })?;
     let bound = local_addr(&socket).map_err(|source| Error::Bind { addr, source })?;
     observer.event(&Event::Bound {
+        service,
         transport,
         addr: bound,
     });
@@ -69,6 +75,7 @@ pub(crate) fn bind(
     }
     socket.set_nonblocking(true).map_err(open)?;
     observer.event(&Event::Listening {
+        service,
         transport,
         addr: bound,
     });
@@ -135,6 +142,7 @@ mod tests {
             "127.0.0.1:0".parse().unwrap(),
             Transport::Tcp,
             OPTS,
+            "",
             &Silent,
         )
         .unwrap();
@@ -147,10 +155,11 @@ mod tests {
             "127.0.0.1:0".parse().unwrap(),
             Transport::Tcp,
             OPTS,
+            "",
             &Silent,
         )
         .unwrap();
-        let err = bind(bound, Transport::Tcp, OPTS, &Silent).unwrap_err();
+        let err = bind(bound, Transport::Tcp, OPTS, "", &Silent).unwrap_err();
         assert_eq!(err.io_kind(), std::io::ErrorKind::AddrInUse);
         assert!(
             err.to_string()

@@ -46,7 +46,7 @@ fn dual_stack_socket_serves_ipv4_clients_with_plain_addresses() {
     let running = Builder::new("[::]:0".parse().unwrap())
         .observer(move |e: &netcore::Event<'_>| {
             if let netcore::Event::Accepted { conn } = e {
-                *seen2.lock().unwrap() = Some(**conn);
+                *seen2.lock().unwrap() = Some((*conn).clone());
             }
         })
         .serve(Echo)
@@ -59,10 +59,10 @@ fn dual_stack_socket_serves_ipv4_clients_with_plain_addresses() {
     s.write_all(b"v4").unwrap();
     s.shutdown(Shutdown::Write).unwrap();
     assert_eq!(read_all(&mut s).unwrap(), b"v4");
-    let info = seen.lock().unwrap().unwrap();
-    assert_eq!(info.peer.ip().to_string(), "127.0.0.1");
+    let info = seen.lock().unwrap().clone().unwrap();
+    assert_eq!(info.peer.unwrap().ip().to_string(), "127.0.0.1");
     assert_eq!(
-        info.local.to_string(),
+        info.local.unwrap().to_string(),
         format!("127.0.0.1:{}", running.local_addr().port())
     );
 }

@@ -6,7 +6,7 @@ mod util;
 use std::net::UdpSocket;
 use std::time::Duration;
 
-use netcore::{Builder, DatagramPolicy};
+use netcore::{DatagramBuilder, DatagramPolicy};
 use util::{Echo, Recorder, any_local_v4, any_local_v6};
 
 fn client(addr: std::net::SocketAddr) -> UdpSocket {
@@ -24,7 +24,7 @@ fn client(addr: std::net::SocketAddr) -> UdpSocket {
 #[test]
 fn answers_each_datagram_with_its_payload_on_both_families() {
     for addr in [any_local_v4(), any_local_v6()] {
-        let running = Builder::new(addr).serve_datagrams(Echo).unwrap();
+        let running = DatagramBuilder::new(addr).serve(Echo).unwrap();
         let s = client(running.local_addr());
         let mut buf = vec![0u8; 70_000];
         for payload in [&b""[..], b"x", &[0xffu8; 1400][..], &vec![9u8; 65_000][..]] {
@@ -37,7 +37,7 @@ fn answers_each_datagram_with_its_payload_on_both_families() {
 
 #[test]
 fn many_clients_get_their_own_replies() {
-    let running = Builder::new(any_local_v4()).serve_datagrams(Echo).unwrap();
+    let running = DatagramBuilder::new(any_local_v4()).serve(Echo).unwrap();
     let clients: Vec<_> = (0..20).map(|_| client(running.local_addr())).collect();
     for (i, c) in clients.iter().enumerate() {
         c.send(format!("client {i}").as_bytes()).unwrap();
@@ -52,13 +52,13 @@ fn many_clients_get_their_own_replies() {
 #[test]
 fn loopback_can_be_refused_by_policy() {
     let rec = Recorder::default();
-    let running = Builder::new(any_local_v4())
-        .datagram_policy(DatagramPolicy {
+    let running = DatagramBuilder::new(any_local_v4())
+        .policy(DatagramPolicy {
             allow_loopback: false,
             ..DatagramPolicy::default()
         })
         .observer(rec.observer())
-        .serve_datagrams(Echo)
+        .serve(Echo)
         .unwrap();
     let s = client(running.local_addr());
     s.set_read_timeout(Some(Duration::from_millis(200)))
@@ -76,10 +76,10 @@ fn loopback_can_be_refused_by_policy() {
 fn shutdown_wakes_every_blocked_receiver_promptly() {
     for addr in [any_local_v4(), any_local_v6(), "[::]:0".parse().unwrap()] {
         let rec = Recorder::default();
-        let running = Builder::new(addr)
+        let running = DatagramBuilder::new(addr)
             .threads(3)
             .observer(rec.observer())
-            .serve_datagrams(Echo)
+            .serve(Echo)
             .unwrap();
         // Let every receiver block in recv first: traffic from several
         // clients, answered.

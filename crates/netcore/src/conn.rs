@@ -1,0 +1,349 @@
+//! The connection core: one connection's state (its handler, output queue,
+//! half-close, lingering close, timers and timeouts) as a state machine
+//! that does no I/O. Drivers move the bytes and ask it what to do next:
+//! the event loop over nonblocking sockets, the inetd driver over blocking
+//! descriptors. So the rules of a connection are written once.
+//!
+//! A driver's round: write [`Core::output`] and report it with
+//! [`Core::wrote`]; call [`Core::drained`]; then [`Core::next`] says
+//! whether to read (and hand the bytes to [`Core::received`] or
+//! [`Core::received_eof`]), wait for the peer to take output, half-close
+//! and linger, or close.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::time::{Duration, Instant};
+
+use crate::event::{CloseReason, Event};
+use crate::handle::{Command, ConnHandle};
+use crate::handler::{Connection, ConnectionInfo, Flow, Handler};
+use crate::lifecycle::Control;
+
+/// Longest a closing connection waits for the peer's end-of-file.
+pub(crate) const LINGER: Duration = Duration::from_secs(2);
+
+/// The timeouts a connection obeys (see [`Builder`](crate::Builder)).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Timeouts {
+    pub idle: Option<Duration>,
+    pub read: Option<Duration>,
+    pub write: Option<Duration>,
+}
+
+/// Where a connection is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// Reading and answering.
+    Open,
+    /// The handler (or a [`ConnHandle`]) asked to close: send what is
+    /// queued, then close.
+    Closing,
+    /// Our side is half-closed; input is read and discarded until the
+    /// peer's end-of-file, since closing with unread input makes the kernel
+    /// reset the connection under the reply (RFC 1122 4.2.2.13).
+    Lingering(Instant),
+}
+
+/// What the driver should do next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Next {
+    /// Read from the peer (if it has anything).
+    Read,
+    /// Do not read: wait until the peer takes queued output.
+    Wait,
+    /// Half-close (`shutdown(SHUT_WR)`), then call [`Core::start_linger`].
+    Linger,
+    /// Close for this reason.
+    Close(CloseReason),
+}
+
+/// One connection's state, whatever carries its bytes.
+pub(crate) struct Core<H> {
+    handler: H,
+    pub info: ConnectionInfo,
+    handle: Option<ConnHandle>,
+    out: Vec<u8>,
+    /// Bytes at the front of `out` already written.
+    sent: usize,
+    phase: Phase,
+    peer_eof: bool,
+    want_drained: bool,
+    timer_at: Option<Instant>,
+    last_read: Instant,
+    last_write: Instant,
+    /// Since when queued output has been waiting for the peer.
+    write_blocked_since: Option<Instant>,
+    pub bytes_in: u64,
+    pub bytes_out: u64,
+    /// The earliest entry this connection has in its loop's timer heap.
+    pub scheduled: Option<Instant>,
+}
+
+impl<H: Handler> Core<H> {
+    pub fn new(handler: H, info: ConnectionInfo, handle: Option<ConnHandle>, now: Instant) -> Self {
+        Core {
+            handler,
+            info,
+            handle,
+            out: Vec::new(),
+            sent: 0,
+            phase: Phase::Open,
+            peer_eof: false,
+            want_drained: false,
+            timer_at: None,
+            last_read: now,
+            last_write: now,
+            write_blocked_since: None,
+            bytes_in: 0,
+            bytes_out: 0,
+            scheduled: None,
+        }
+    }
+
+    /// Calls the handler's `on_open`.
+    pub fn open(&mut self, control: &Control) -> Result<(), CloseReason> {
+        self.call(control, |h, c| h.on_open(c))
+    }
+
+    /// The queued bytes not yet written.
+    pub fn output(&self) -> &[u8] {
+        &self.out[self.sent..]
+    }
+
+    /// How many bytes are queued.
+    pub fn queued(&self) -> usize {
+        self.out.len() - self.sent
+    }
+
+    /// The peer took `n` bytes of [`Core::output`].
+    pub fn wrote(&mut self, n: usize, control: &Control) {
+        if control.wants_data {
+            control.emit(&Event::Wrote {
+                conn: &self.info,
+                data: &self.out[self.sent..self.sent + n],
+            });
+        }
+        self.sent += n;
+        self.bytes_out += n as u64;
+        self.last_write = Instant::now();
+        self.write_blocked_since = None;
+        if self.sent == self.out.len() {
+            self.out.clear();
+            self.sent = 0;
+            if self.out.capacity() > Connection::HIGH_WATER {
+                // A burst made the queue big; do not keep that memory
+                // for a connection that may now sit idle.
+                self.out.shrink_to(Connection::LOW_WATER);
+            }
+        }
+    }
+
+    /// The peer would not take more output just now.
+    pub fn write_blocked(&mut self, now: Instant) {
+        self.write_blocked_since.get_or_insert(now);
+    }
+
+    /// Calls `on_drained` if the handler asked and the queue is low.
+    /// Returns whether it was called.
+    pub fn drained(&mut self, control: &Control) -> Result<bool, CloseReason> {
+        if !self.want_drained
+            || self.phase != Phase::Open
+            || self.peer_eof
+            || self.queued() > Connection::LOW_WATER
+        {
+            return Ok(false);
+        }
+        self.want_drained = false;
+        self.call(control, |h, c| h.on_drained(c))?;
+        Ok(true)
+    }
+
+    /// What to do next.
+    pub fn next(&self) -> Next {
+        let queued = self.queued();
+        match self.phase {
+            Phase::Open if self.peer_eof => {
+                if queued > 0 {
+                    Next::Wait
+                } else {
+                    Next::Close(CloseReason::PeerClosed)
+                }
+            }
+            Phase::Open if queued > Connection::HIGH_WATER => Next::Wait,
+            Phase::Open => Next::Read,
+            Phase::Closing if queued > 0 => Next::Wait,
+            // Nothing was ever sent to us (daytime), or the peer is done
+            // sending: a plain close is clean.
+            Phase::Closing if self.peer_eof || self.bytes_in == 0 => {
+                Next::Close(CloseReason::Handler)
+            }
+            Phase::Closing => Next::Linger,
+            Phase::Lingering(_) if self.peer_eof => Next::Close(CloseReason::Handler),
+            Phase::Lingering(_) => Next::Read,
+        }
+    }
+
+    /// Whether our side is half-closed and input is being discarded.
+    pub fn lingering(&self) -> bool {
+        matches!(self.phase, Phase::Lingering(_))
+    }
+
+    /// The driver half-closed; discard input until end-of-file.
+    pub fn start_linger(&mut self, now: Instant) {
+        self.phase = Phase::Lingering(now);
+    }
+
+    /// Whether closing for `reason` should first send our FIN right after
+    /// the last byte (the server closes and has not half-closed yet).
+    pub fn fin_on_close(&self, reason: CloseReason) -> bool {
+        reason == CloseReason::Handler
+            && !self.peer_eof
+            && !matches!(self.phase, Phase::Lingering(_))
+    }
+
+    /// Bytes arrived from the peer.
+    pub fn received(&mut self, data: &[u8], control: &Control) -> Result<(), CloseReason> {
+        if let Phase::Lingering(_) = self.phase {
+            return Ok(());
+        }
+        self.bytes_in += data.len() as u64;
+        self.last_read = Instant::now();
+        if control.wants_data {
+            control.emit(&Event::Read {
+                conn: &self.info,
+                data,
+            });
+        }
+        self.compact();
+        self.call(control, |h, c| h.on_data(c, data))
+    }
+
+    /// The peer half-closed its side.
+    pub fn received_eof(&mut self, control: &Control) -> Result<(), CloseReason> {
+        self.peer_eof = true;
+        if self.phase != Phase::Open {
+            return Ok(());
+        }
+        self.call(control, |h, c| {
+            h.on_eof(c);
+            Flow::Continue
+        })
+    }
+
+    /// A command from a [`ConnHandle`].
+    pub fn command(&mut self, command: Command, control: &Control) -> Result<(), CloseReason> {
+        match command {
+            Command::Wake if self.phase == Phase::Open => self.call(control, |h, c| h.on_wake(c)),
+            Command::Wake => Ok(()),
+            Command::Close => {
+                if self.phase == Phase::Open {
+                    self.phase = Phase::Closing;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// When this connection next needs looking at: its timer, or a timeout.
+    pub fn deadline(&self, limits: &Timeouts) -> Option<Instant> {
+        let after = |since: Instant, limit: Option<Duration>| limit.map(|l| since + l);
+        [
+            self.timer_at,
+            after(self.last_read.max(self.last_write), limits.idle),
+            self.read_timeout_applies()
+                .then(|| after(self.last_read, limits.read))
+                .flatten(),
+            self.write_blocked_since
+                .and_then(|t| after(t, limits.write)),
+            match self.phase {
+                Phase::Lingering(t) => Some(t + LINGER),
+                _ => None,
+            },
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    fn read_timeout_applies(&self) -> bool {
+        // Not while we stopped reading (back-pressure): the peer may well
+        // have sent more.
+        self.phase == Phase::Open && !self.peer_eof && self.queued() <= Connection::HIGH_WATER
+    }
+
+    /// Handles whatever is due at `now`: a timeout closes (`Err`), the
+    /// timer calls `on_timer`.
+    pub fn expire(
+        &mut self,
+        now: Instant,
+        limits: &Timeouts,
+        control: &Control,
+    ) -> Result<(), CloseReason> {
+        let past = |since: Instant, limit: Option<Duration>| {
+            limit.is_some_and(|l| now.saturating_duration_since(since) >= l)
+        };
+        if let Phase::Lingering(t) = self.phase {
+            if past(t, Some(LINGER)) {
+                return Err(CloseReason::Handler);
+            }
+        }
+        if past(self.last_read.max(self.last_write), limits.idle) {
+            return Err(CloseReason::IdleTimeout);
+        }
+        if self.read_timeout_applies() && past(self.last_read, limits.read) {
+            return Err(CloseReason::ReadTimeout);
+        }
+        if self
+            .write_blocked_since
+            .is_some_and(|t| past(t, limits.write))
+        {
+            return Err(CloseReason::WriteTimeout);
+        }
+        if self.timer_at.is_some_and(|t| t <= now) {
+            self.timer_at = None;
+            if self.phase == Phase::Open {
+                return self.call(control, |h, c| h.on_timer(c));
+            }
+        }
+        Ok(())
+    }
+
+    /// Calls a handler method with a view of this connection, then applies
+    /// what it asked; a panic closes the connection.
+    fn call(
+        &mut self,
+        _control: &Control,
+        f: impl FnOnce(&mut H, &mut Connection<'_>) -> Flow,
+    ) -> Result<(), CloseReason> {
+        let Core {
+            handler,
+            info,
+            handle,
+            out,
+            sent,
+            ..
+        } = self;
+        let mut view = Connection::engine(info, out, *sent, handle.as_ref());
+        let flow = catch_unwind(AssertUnwindSafe(|| f(handler, &mut view)))
+            .map_err(|_| CloseReason::HandlerPanic)?;
+        let asks = view.asks();
+        if asks.drained {
+            self.want_drained = true;
+        }
+        if let Some(timer) = asks.timer {
+            self.timer_at = timer.and_then(|d| Instant::now().checked_add(d));
+        }
+        if flow == Flow::Close && self.phase == Phase::Open {
+            self.phase = Phase::Closing;
+        }
+        Ok(())
+    }
+
+    /// Drops already-written bytes from the front of the queue once they
+    /// are at least half of it, so the cost stays linear in bytes sent.
+    fn compact(&mut self) {
+        if self.sent > 0 && self.sent * 2 >= self.out.len() {
+            self.out.drain(..self.sent);
+            self.sent = 0;
+        }
+    }
+}

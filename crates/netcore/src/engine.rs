@@ -1,0 +1,300 @@
+//! [`Engine`]: several services, TCP and UDP, on one set of event loops,
+//! with one shutdown; and what its loops share.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use mio::{Interest, Poll, Token, Waker};
+
+use crate::builder::{Builder, DatagramBuilder};
+use crate::conn::Timeouts;
+use crate::error::{Error, Result};
+use crate::event::{Observer, Silent};
+use crate::event_loop::{AnyServer, Loop, LoopMailbox, LoopSocket, WAKER};
+use crate::handler::{DatagramServer, Server};
+use crate::lifecycle::{Control, Running, Wake, spawn_loops};
+use crate::policy::RateLimiter;
+use crate::udp::UdpService;
+
+/// The default [`Engine::output_budget`]: 64 MiB.
+pub const DEFAULT_OUTPUT_BUDGET: usize = 64 << 20;
+
+/// Several services on one set of event loops: each (socket, server) pair
+/// with its own name, limits and timeouts, one shutdown for them all.
+///
+/// Set the observer and threads first: each [`Engine::serve`] binds its
+/// socket at once and reports it to the engine's observer.
+///
+/// ```
+/// use std::time::Duration;
+/// use netcore::{Builder, DatagramBuilder, Engine};
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let running = Engine::new()
+///     .serve(Builder::new("127.0.0.1:0".parse()?).name("echo"), echo_server())?
+///     .serve_datagrams(DatagramBuilder::new("127.0.0.1:0".parse()?).name("echo-udp"), echo_server())?
+///     .start()?;
+/// assert_eq!(running.local_addrs().len(), 2);
+/// running.shutdown(Duration::from_secs(1));
+/// # Ok(()) }
+/// # fn echo_server() -> Echo { Echo }
+/// # struct Echo;
+/// # struct EchoHandler;
+/// # impl netcore::Handler for EchoHandler {
+/// #     fn on_data(&mut self, c: &mut netcore::Connection<'_>, d: &[u8]) -> netcore::Flow { c.send(d); netcore::Flow::Continue }
+/// # }
+/// # impl netcore::Server for Echo {
+/// #     type Handler = EchoHandler;
+/// #     fn handler(&self, _: &netcore::ConnectionInfo) -> EchoHandler { EchoHandler }
+/// # }
+/// # impl netcore::DatagramServer for Echo {
+/// #     fn respond(&self, r: &[u8], _: std::net::SocketAddr, out: &mut Vec<u8>) -> bool { out.extend_from_slice(r); true }
+/// # }
+/// ```
+#[must_use = "an engine does nothing until started"]
+pub struct Engine {
+    threads: usize,
+    observer: Arc<dyn Observer>,
+    output_budget: usize,
+    services: Vec<Socket>,
+    sockets: Vec<StdSocket>,
+    locals: Vec<(Arc<str>, SocketAddr)>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("threads", &self.threads)
+            .field("output_budget", &self.output_budget)
+            .field("services", &self.locals)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Engine {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+enum StdSocket {
+    Tcp(std::net::TcpListener),
+    Udp(std::net::UdpSocket),
+}
+
+impl Engine {
+    /// An engine with no services yet: one event loop per two cores (see
+    /// [`Builder::threads`]), a silent observer, the default output budget.
+    pub fn new() -> Self {
+        Engine {
+            threads: crate::builder::default_threads(),
+            observer: Arc::new(Silent),
+            output_budget: DEFAULT_OUTPUT_BUDGET,
+            services: Vec::new(),
+            sockets: Vec::new(),
+            locals: Vec::new(),
+        }
+    }
+
+    /// How many event loops serve every service (at least 1).
+    pub fn threads(mut self, threads: usize) -> Self {
+        self.threads = threads.max(1);
+        self
+    }
+
+    /// Who hears about the engine's events. Set it before adding services.
+    pub fn observer(mut self, observer: impl Observer) -> Self {
+        self.observer = Arc::new(observer);
+        self
+    }
+
+    pub(crate) fn observer_arc(mut self, observer: Arc<dyn Observer>) -> Self {
+        self.observer = observer;
+        self
+    }
+
+    /// The most bytes all connections together may have queued for their
+    /// peers (default 64 MiB). Past it, the loops read only from
+    /// connections whose queue is empty, a little at a time, so peers that
+    /// send but never read cannot grow the server's memory without bound,
+    /// while everyone else is still served.
+    pub fn output_budget(mut self, bytes: usize) -> Self {
+        self.output_budget = bytes;
+        self
+    }
+
+    /// Binds `builder`'s TCP socket (or takes its adopted listener) and
+    /// adds it, served by `server`, with the builder's limits and timeouts.
+    /// The builder's own threads and observer are not used.
+    pub fn serve<S: Server>(mut self, builder: Builder, server: S) -> Result<Self> {
+        let (spec, listener) = builder.into_service(&*self.observer)?;
+        self.locals.push((spec.name.clone(), spec.local));
+        self.services.push(Socket::Tcp(TcpService {
+            name: spec.name,
+            server: Box::new(server),
+            max_connections: spec.max_connections,
+            open: AtomicUsize::new(0),
+            saturated: AtomicBool::new(false),
+            timeouts: spec.timeouts,
+            nodelay: spec.nodelay,
+            fixed_local: (!spec.local.ip().is_unspecified()).then_some(spec.local),
+        }));
+        self.sockets.push(StdSocket::Tcp(listener));
+        Ok(self)
+    }
+
+    /// Binds `builder`'s UDP socket (or takes its adopted one) and adds it,
+    /// answered by `server` under the builder's [`DatagramPolicy`](crate::DatagramPolicy).
+    pub fn serve_datagrams<D: DatagramServer>(
+        mut self,
+        builder: DatagramBuilder,
+        server: D,
+    ) -> Result<Self> {
+        let (spec, socket) = builder.into_service(&*self.observer)?;
+        self.locals.push((spec.name.clone(), spec.local));
+        self.services.push(Socket::Udp(UdpService {
+            name: spec.name,
+            server: Box::new(server),
+            policy: spec.policy,
+            limiter: Mutex::new(RateLimiter::new(spec.policy.rate_per_source)),
+        }));
+        self.sockets.push(StdSocket::Udp(socket));
+        Ok(self)
+    }
+
+    /// Starts the event loops. Returns once every socket is being served.
+    pub fn start(self) -> Result<Running> {
+        let engine = |source| Error::Engine { source };
+        let Engine {
+            threads,
+            observer,
+            output_budget,
+            services,
+            sockets,
+            locals,
+        } = self;
+        let control = Control::new(observer, threads);
+        let shared = Arc::new(Shared {
+            control: control.clone(),
+            services,
+            next_id: AtomicU64::new(1),
+        });
+        let mut loops = Vec::with_capacity(threads);
+        let mut wakers = Vec::with_capacity(threads);
+        for _ in 0..threads {
+            let poll = Poll::new().map_err(engine)?;
+            let waker = Arc::new(Waker::new(poll.registry(), WAKER).map_err(engine)?);
+            let mut mine = Vec::with_capacity(sockets.len());
+            for (i, socket) in sockets.iter().enumerate() {
+                let registry = poll.registry();
+                mine.push(match socket {
+                    StdSocket::Tcp(l) => {
+                        let mut l = mio::net::TcpListener::from_std(l.try_clone().map_err(engine)?);
+                        registry
+                            .register(&mut l, Token(i), Interest::READABLE)
+                            .map_err(engine)?;
+                        LoopSocket::Tcp(Some(l))
+                    }
+                    StdSocket::Udp(u) => {
+                        let mut u = mio::net::UdpSocket::from_std(u.try_clone().map_err(engine)?);
+                        registry
+                            .register(&mut u, Token(i), Interest::READABLE)
+                            .map_err(engine)?;
+                        LoopSocket::Udp(Some(u))
+                    }
+                });
+            }
+            wakers.push(Wake::Poll(waker.clone()));
+            let mailbox = Arc::new(LoopMailbox::new(waker));
+            loops.push(Loop::new(
+                poll,
+                shared.clone(),
+                mine,
+                mailbox,
+                output_budget / threads,
+            ));
+        }
+        drop(sockets);
+        let _ = control.wakers.set(wakers);
+        let bodies = loops
+            .into_iter()
+            .map(|l| Box::new(move || l.run()) as Box<dyn FnOnce() + Send>)
+            .collect();
+        let handles = spawn_loops("netcore", &control, bodies)?;
+        Ok(Running::new(locals, control, handles))
+    }
+}
+
+/// What every loop of an engine shares.
+pub(crate) struct Shared {
+    pub control: Arc<Control>,
+    pub services: Vec<Socket>,
+    next_id: AtomicU64,
+}
+
+impl Shared {
+    /// The TCP service at index `i`, if it is one.
+    pub fn tcp(&self, i: usize) -> Option<&TcpService> {
+        match self.services.get(i) {
+            Some(Socket::Tcp(s)) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// A fresh connection id.
+    pub fn next_id(&self) -> u64 {
+        self.next_id.fetch_add(1, Ordering::Relaxed)
+    }
+}
+
+/// One service as the loops share it.
+pub(crate) enum Socket {
+    Tcp(TcpService),
+    Udp(UdpService),
+}
+
+/// What every loop shares of one TCP service.
+pub(crate) struct TcpService {
+    pub name: Arc<str>,
+    pub server: Box<dyn AnyServer>,
+    pub max_connections: usize,
+    pub open: AtomicUsize,
+    /// Some loop stopped accepting because the limit was reached.
+    pub saturated: AtomicBool,
+    pub timeouts: Timeouts,
+    pub nodelay: bool,
+    /// The listener's own address, when it is not a wildcard: accepted
+    /// connections share it, which saves a `getsockname(2)` per accept.
+    pub fixed_local: Option<SocketAddr>,
+}
+
+impl TcpService {
+    /// Counts one more connection, unless the service is at its limit.
+    pub fn take_slot(&self, control: &Control) -> bool {
+        loop {
+            if self.open.fetch_add(1, Ordering::SeqCst) < self.max_connections {
+                control.open.fetch_add(1, Ordering::SeqCst);
+                return true;
+            }
+            self.open.fetch_sub(1, Ordering::SeqCst);
+            self.saturated.store(true, Ordering::SeqCst);
+            // A slot freed between our check and the store would have found
+            // no flag to clear and woken nobody: look again.
+            if self.open.load(Ordering::SeqCst) >= self.max_connections {
+                return false;
+            }
+        }
+    }
+
+    /// A connection ended (or never started): count it out, and wake the
+    /// loops if clients may be waiting in the backlog for a slot, since no
+    /// new edge will announce them.
+    pub fn give_back_slot(&self, control: &Control) {
+        self.open.fetch_sub(1, Ordering::SeqCst);
+        control.open.fetch_sub(1, Ordering::SeqCst);
+        if self.saturated.swap(false, Ordering::SeqCst) {
+            control.wake_all();
+        }
+    }
+}

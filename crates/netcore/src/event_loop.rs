@@ -1,0 +1,524 @@
+//! One event loop: a mio poll over every service's socket (its own copy
+//! of each TCP listener and UDP socket) and the connections it accepted,
+//! a min-heap of their deadlines, and a mailbox for commands from other
+//! threads. An engine runs [`Engine::threads`](crate::Engine::threads) of
+//! them over the same sockets.
+//!
+//! Tokens: `0..services` are the services' sockets, then one per
+//! connection slot; the waker has its own. Readiness is edge-triggered.
+
+use std::io;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use mio::{Events, Interest, Poll, Token};
+
+use crate::accept::{self, AcceptError};
+use crate::conn::Core;
+use crate::engine::{Shared, Socket};
+use crate::event::{CloseReason, Event};
+use crate::handle::{Command, ConnHandle, Mailbox};
+use crate::handler::{ConnectionInfo, Handler};
+use crate::stream_io::{Conn, Drive};
+use crate::timers::{Key, Timers};
+use crate::udp::Datagrams;
+
+pub(crate) const WAKER: Token = Token(usize::MAX);
+
+/// Commands for this loop's connections, and the waker that announces them.
+pub(crate) struct LoopMailbox {
+    commands: Mutex<Vec<(Key, Command)>>,
+    pub waker: Arc<mio::Waker>,
+}
+
+impl LoopMailbox {
+    pub fn new(waker: Arc<mio::Waker>) -> Self {
+        LoopMailbox {
+            commands: Mutex::new(Vec::new()),
+            waker,
+        }
+    }
+}
+
+impl Mailbox for LoopMailbox {
+    fn post(&self, key: Key, command: Command) {
+        if let Ok(mut commands) = self.commands.lock() {
+            commands.push((key, command));
+        }
+        let _ = self.waker.wake();
+    }
+}
+
+/// A connection slot; its generation changes every time it is reused, so
+/// a stale handle or timer entry is recognised.
+#[derive(Default)]
+struct Slot {
+    generation: u64,
+    conn: Option<Conn>,
+}
+
+/// This loop's copy of one service's socket.
+pub(crate) enum LoopSocket {
+    Tcp(Option<mio::net::TcpListener>),
+    Udp(Option<mio::net::UdpSocket>),
+}
+
+pub(crate) struct Loop {
+    pub poll: Poll,
+    pub shared: Arc<Shared>,
+    pub sockets: Vec<LoopSocket>,
+    pub mailbox: Arc<LoopMailbox>,
+    slots: Vec<Slot>,
+    free: Vec<usize>,
+    /// Connections to drive again without waiting for readiness.
+    again: Vec<usize>,
+    /// UDP services with datagrams left after this turn's budget.
+    udp_again: Vec<usize>,
+    timers: Timers,
+    buf: Vec<u8>,
+    datagrams: Option<Datagrams>,
+    /// Bytes queued for peers on this loop's connections, and the most it
+    /// may hold before it reads only from connections with empty queues.
+    queued: usize,
+    budget: usize,
+    /// While set, `accept(2)` is paused after a resource error.
+    accept_resume: Option<Instant>,
+    backoff: Duration,
+}
+
+/// Size of the per-loop read buffer.
+const READ_BUF: usize = 256 * 1024;
+
+impl Loop {
+    pub fn new(
+        poll: Poll,
+        shared: Arc<Shared>,
+        sockets: Vec<LoopSocket>,
+        mailbox: Arc<LoopMailbox>,
+        budget: usize,
+    ) -> Self {
+        let has_udp = sockets.iter().any(|s| matches!(s, LoopSocket::Udp(_)));
+        Loop {
+            poll,
+            shared,
+            sockets,
+            mailbox,
+            slots: Vec::new(),
+            free: Vec::new(),
+            again: Vec::new(),
+            udp_again: Vec::new(),
+            timers: Timers::default(),
+            buf: vec![0; READ_BUF],
+            datagrams: has_udp.then(Datagrams::new),
+            queued: 0,
+            budget,
+            accept_resume: None,
+            backoff: accept::BACKOFF_MIN,
+        }
+    }
+
+    pub fn run(mut self) {
+        let mut events = Events::with_capacity(1024);
+        loop {
+            let control = self.shared.control.clone();
+            if control.stopping() {
+                // Stop accepting and receiving at once: the kernel refuses
+                // new clients once every loop has closed its copy.
+                for socket in &mut self.sockets {
+                    match socket {
+                        LoopSocket::Tcp(l) => *l = None,
+                        LoopSocket::Udp(u) => *u = None,
+                    }
+                }
+                if self.open_here() == 0 {
+                    break;
+                }
+                if control
+                    .drain_deadline()
+                    .is_some_and(|d| Instant::now() >= d)
+                {
+                    self.close_all(CloseReason::Shutdown);
+                    break;
+                }
+            }
+            let timeout = if self.again.is_empty() && self.udp_again.is_empty() {
+                self.poll_timeout()
+            } else {
+                Some(Duration::ZERO)
+            };
+            if let Err(e) = self.poll.poll(&mut events, timeout) {
+                if e.kind() != io::ErrorKind::Interrupted {
+                    self.report(None, "", "waiting for events", &e);
+                    std::thread::sleep(accept::BACKOFF_MIN);
+                }
+                continue;
+            }
+            for event in events.iter() {
+                match event.token() {
+                    WAKER => {
+                        // Shutdown (checked above), commands, or a slot
+                        // freed up under a connection limit.
+                        self.run_commands();
+                        self.accept_all();
+                    }
+                    Token(t) if t < self.sockets.len() => match self.sockets[t] {
+                        LoopSocket::Tcp(_) => self.accept(t),
+                        LoopSocket::Udp(_) => self.receive(t),
+                    },
+                    Token(t) => {
+                        let i = t - self.sockets.len();
+                        if let Some(c) = self.slots.get_mut(i).and_then(|s| s.conn.as_mut()) {
+                            c.ready(
+                                event.is_readable(),
+                                event.is_read_closed() || event.is_error(),
+                            );
+                            self.with_conn(i, |l, c| l.pump(c));
+                        }
+                    }
+                }
+            }
+            for i in std::mem::take(&mut self.again) {
+                self.with_conn(i, |l, c| l.pump(c));
+            }
+            for s in std::mem::take(&mut self.udp_again) {
+                self.receive(s);
+            }
+            let now = Instant::now();
+            if self.accept_resume.is_some_and(|t| now >= t) {
+                self.accept_resume = None;
+                self.accept_all();
+            }
+            self.expire(now);
+        }
+        self.sockets.clear();
+        self.shared.control.loop_exited();
+    }
+
+    fn open_here(&self) -> usize {
+        self.slots.len() - self.free.len()
+    }
+
+    fn poll_timeout(&self) -> Option<Duration> {
+        let control = &self.shared.control;
+        let now = Instant::now();
+        [
+            self.timers.next(),
+            self.accept_resume,
+            control.drain_deadline().filter(|_| control.stopping()),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+        .map(|t| t.saturating_duration_since(now))
+    }
+
+    pub fn report(
+        &self,
+        conn: Option<&ConnectionInfo>,
+        service: &str,
+        op: &'static str,
+        error: &io::Error,
+    ) {
+        self.shared.control.emit(&Event::Error {
+            service,
+            conn,
+            op,
+            error,
+        });
+    }
+
+    fn accept_all(&mut self) {
+        for s in 0..self.sockets.len() {
+            if matches!(self.sockets[s], LoopSocket::Tcp(Some(_))) {
+                self.accept(s);
+            }
+        }
+    }
+
+    /// Accepts from service `s` until the backlog is empty, the service is
+    /// at its connection limit, or a resource error pauses accepting.
+    fn accept(&mut self, s: usize) {
+        let shared = self.shared.clone();
+        let Socket::Tcp(service) = &shared.services[s] else {
+            return;
+        };
+        let control = &shared.control;
+        while self.accept_resume.is_none() && !control.stopping() {
+            let LoopSocket::Tcp(Some(listener)) = &self.sockets[s] else {
+                return;
+            };
+            if !service.take_slot(control) {
+                return;
+            }
+            match listener.accept() {
+                Ok((stream, peer)) => {
+                    self.backoff = accept::BACKOFF_MIN;
+                    self.open_connection(s, stream, peer);
+                }
+                Err(e) => {
+                    service.give_back_slot(control);
+                    match accept::classify(&e) {
+                        AcceptError::Drained => return,
+                        AcceptError::Retry => continue,
+                        AcceptError::BackOff => {
+                            self.report(None, &service.name, "accepting a connection", &e);
+                            self.accept_resume = Some(Instant::now() + self.backoff);
+                            self.backoff = (self.backoff * 2).min(accept::BACKOFF_MAX);
+                            return;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn open_connection(
+        &mut self,
+        s: usize,
+        stream: mio::net::TcpStream,
+        peer: std::net::SocketAddr,
+    ) {
+        let shared = self.shared.clone();
+        let Socket::Tcp(service) = &shared.services[s] else {
+            return;
+        };
+        let control = &shared.control;
+        let local = match service.fixed_local {
+            Some(l) => Ok(l),
+            None => stream.local_addr().map(crate::unmap),
+        };
+        let local = match local {
+            Ok(l) => l,
+            Err(e) => {
+                self.report(None, &service.name, "reading the local address of", &e);
+                service.give_back_slot(control);
+                return;
+            }
+        };
+        let info = ConnectionInfo {
+            id: shared.next_id(),
+            service: service.name.clone(),
+            peer: Some(crate::unmap(peer)),
+            local: Some(local),
+        };
+        control.emit(&Event::Accepted { conn: &info });
+        let handler = match service.server.handler(&info) {
+            Ok(h) => h,
+            Err(()) => {
+                let e = io::Error::other("the server panicked making a handler");
+                self.report(Some(&info), &service.name, "accepting", &e);
+                control.emit(&Event::Closed {
+                    conn: &info,
+                    reason: CloseReason::HandlerPanic,
+                    bytes_in: 0,
+                    bytes_out: 0,
+                });
+                service.give_back_slot(control);
+                return;
+            }
+        };
+        let i = self.free.pop().unwrap_or_else(|| {
+            self.slots.push(Slot::default());
+            self.slots.len() - 1
+        });
+        self.slots[i].generation += 1;
+        let key = Key {
+            slot: i,
+            generation: self.slots[i].generation,
+        };
+        let handle = ConnHandle::new(self.mailbox.clone(), key);
+        let now = Instant::now();
+        let mut conn = Conn::new(stream, s, Core::new(handler, info, Some(handle), now));
+        if let Err(reason) = conn.core.open(control) {
+            self.free.push(i);
+            return self.finish(conn, reason);
+        }
+        // The lean path (daytime): greet and close without ever registering
+        // the socket, when the greeting fits the socket buffer.
+        if let Err(e) = conn.flush(control) {
+            self.free.push(i);
+            self.report(Some(&conn.core.info), &service.name, "writing to", &e);
+            return self.finish(conn, CloseReason::Error);
+        }
+        if let crate::conn::Next::Close(reason) = conn.core.next() {
+            self.free.push(i);
+            return self.finish(conn, reason);
+        }
+        if service.nodelay {
+            let _ = conn.stream.set_nodelay(true);
+        }
+        let token = Token(self.sockets.len() + i);
+        if let Err(e) = self.poll.registry().register(
+            &mut conn.stream,
+            token,
+            Interest::READABLE | Interest::WRITABLE,
+        ) {
+            self.free.push(i);
+            self.report(Some(&conn.core.info), &service.name, "registering", &e);
+            return self.finish(conn, CloseReason::Error);
+        }
+        self.queued += conn.core.queued();
+        self.slots[i].conn = Some(conn);
+        self.with_conn(i, |l, c| l.pump(c));
+    }
+
+    /// Takes connection `i` out of its slot, runs `f` on it, then puts it
+    /// back, schedules it to run again, or closes it; keeps the loop's
+    /// count of queued bytes and the connection's deadline up to date.
+    fn with_conn(&mut self, i: usize, f: impl FnOnce(&mut Self, &mut Conn) -> Drive) {
+        let Some(mut conn) = self.slots.get_mut(i).and_then(|s| s.conn.take()) else {
+            return;
+        };
+        let before = conn.core.queued();
+        let drive = f(self, &mut conn);
+        self.queued = self.queued - before + conn.core.queued();
+        match drive {
+            Drive::Open | Drive::Again => {
+                if drive == Drive::Again {
+                    self.again.push(i);
+                }
+                let timeouts = self.shared.tcp(conn.service).map(|s| s.timeouts);
+                if let Some(at) = timeouts.and_then(|t| conn.core.deadline(&t)) {
+                    let key = Key {
+                        slot: i,
+                        generation: self.slots[i].generation,
+                    };
+                    self.timers.schedule(key, at, &mut conn.core.scheduled);
+                }
+                self.slots[i].conn = Some(conn);
+            }
+            Drive::Close(reason) => {
+                self.queued -= conn.core.queued();
+                self.free.push(i);
+                let _ = self.poll.registry().deregister(&mut conn.stream);
+                self.finish(conn, reason);
+            }
+        }
+    }
+
+    /// Moves bytes both ways on a connection until it would block.
+    fn pump(&mut self, conn: &mut Conn) -> Drive {
+        let over_budget = self.queued > self.budget;
+        let shared = self.shared.clone();
+        let result = conn.pump(&mut self.buf, over_budget, &shared.control);
+        if let Some((op, e)) = &result.error {
+            let name = shared.tcp(conn.service).map_or("", |s| &s.name);
+            self.report(Some(&conn.core.info), name, op, e);
+        }
+        result.drive
+    }
+
+    /// Runs the commands other threads posted for this loop's connections.
+    fn run_commands(&mut self) {
+        let commands = match self.mailbox.commands.lock() {
+            Ok(mut c) => std::mem::take(&mut *c),
+            Err(_) => return,
+        };
+        let control = self.shared.control.clone();
+        for (key, command) in commands {
+            if self
+                .slots
+                .get(key.slot)
+                .is_some_and(|s| s.generation == key.generation)
+            {
+                self.with_conn(key.slot, |l, c| match c.core.command(command, &control) {
+                    Ok(()) => l.pump(c),
+                    Err(reason) => Drive::Close(reason),
+                });
+            }
+        }
+    }
+
+    /// Handles the connections whose deadlines have come.
+    fn expire(&mut self, now: Instant) {
+        let control = self.shared.control.clone();
+        while let Some((key, at)) = self.timers.pop_due(now) {
+            let Some(slot) = self.slots.get_mut(key.slot) else {
+                continue;
+            };
+            if slot.generation != key.generation {
+                continue;
+            }
+            let Some(conn) = slot.conn.as_mut() else {
+                continue;
+            };
+            if conn.core.scheduled == Some(at) {
+                conn.core.scheduled = None;
+            }
+            let Some(timeouts) = self.shared.tcp(conn.service).map(|s| s.timeouts) else {
+                continue;
+            };
+            self.with_conn(key.slot, |l, c| {
+                match c.core.expire(now, &timeouts, &control) {
+                    Ok(()) => l.pump(c),
+                    Err(reason) => Drive::Close(reason),
+                }
+            });
+        }
+    }
+
+    /// Answers the datagrams waiting on UDP service `s`, up to a budget.
+    fn receive(&mut self, s: usize) {
+        let shared = self.shared.clone();
+        let (Socket::Udp(service), LoopSocket::Udp(Some(socket)), Some(datagrams)) = (
+            &shared.services[s],
+            &self.sockets[s],
+            self.datagrams.as_mut(),
+        ) else {
+            return;
+        };
+        if datagrams.drain(socket, service, &shared.control) {
+            self.udp_again.push(s);
+        }
+    }
+
+    /// Closes a connection that is no longer in the table.
+    fn finish(&self, conn: Conn, reason: CloseReason) {
+        let fin = conn.core.fin_on_close(reason);
+        let Conn {
+            stream,
+            core,
+            service,
+            ..
+        } = conn;
+        if fin {
+            // The server closes: FIN right after the last byte.
+            let _ = stream.shutdown(std::net::Shutdown::Write);
+        }
+        drop(stream);
+        let control = &self.shared.control;
+        control.emit(&Event::Closed {
+            conn: &core.info,
+            reason,
+            bytes_in: core.bytes_in,
+            bytes_out: core.bytes_out,
+        });
+        if let Some(service) = self.shared.tcp(service) {
+            service.give_back_slot(control);
+        }
+    }
+
+    fn close_all(&mut self, reason: CloseReason) {
+        for i in 0..self.slots.len() {
+            if let Some(mut conn) = self.slots[i].conn.take() {
+                self.free.push(i);
+                let _ = self.poll.registry().deregister(&mut conn.stream);
+                self.finish(conn, reason);
+            }
+        }
+    }
+}
+
+/// Makes the handler for a new connection, catching a panic.
+pub(crate) trait AnyServer: Send + Sync {
+    fn handler(&self, info: &ConnectionInfo) -> Result<Box<dyn Handler>, ()>;
+}
+
+impl<S: crate::Server> AnyServer for S {
+    fn handler(&self, info: &ConnectionInfo) -> Result<Box<dyn Handler>, ()> {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            Box::new(crate::Server::handler(self, info)) as Box<dyn Handler>
+        }))
+        .map_err(|_| ())
+    }
+}

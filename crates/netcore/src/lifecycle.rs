@@ -1,0 +1,244 @@
+//! A running engine's lifecycle: the state its loops share
+//! ([`Control`]), [`ShutdownHandle`] to stop it from anywhere, [`Running`]
+//! to wait for it, and the threads that run its loops.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crate::error::{Error, Result};
+use crate::event::{Event, Observer};
+
+/// How to interrupt a loop wherever it waits.
+pub(crate) enum Wake {
+    /// A mio poll (an event loop), through its waker.
+    Poll(Arc<mio::Waker>),
+}
+
+impl Wake {
+    fn wake(&self) {
+        match self {
+            // A loop that already exited has dropped its poll: nothing to wake.
+            Wake::Poll(waker) => drop(waker.wake()),
+        }
+    }
+}
+
+/// State shared by a server's loops and its [`ShutdownHandle`]s.
+pub(crate) struct Control {
+    /// Whether the observer wants `Read`, `Wrote` and `Datagram` events.
+    pub wants_data: bool,
+    pub stop: AtomicBool,
+    pub deadline: Mutex<Option<Instant>>,
+    pub wakers: OnceLock<Vec<Wake>>,
+    pub open: AtomicUsize,
+    pub loops_alive: AtomicUsize,
+    pub observer: Arc<dyn Observer>,
+}
+
+impl Control {
+    pub fn new(observer: Arc<dyn Observer>, loops: usize) -> Arc<Self> {
+        Arc::new(Control {
+            wants_data: observer.wants_data(),
+            stop: AtomicBool::new(false),
+            deadline: Mutex::new(None),
+            wakers: OnceLock::new(),
+            open: AtomicUsize::new(0),
+            loops_alive: AtomicUsize::new(loops),
+            observer,
+        })
+    }
+
+    pub fn stopping(&self) -> bool {
+        self.stop.load(Ordering::Acquire)
+    }
+
+    pub fn drain_deadline(&self) -> Option<Instant> {
+        self.deadline.lock().ok().and_then(|d| *d)
+    }
+
+    /// Tells the observer; an observer that panics loses that event, not
+    /// the loop that reported it.
+    pub fn emit(&self, event: &Event<'_>) {
+        let observer = &self.observer;
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| observer.event(event)));
+    }
+
+    /// Interrupts every loop, wherever it waits.
+    pub fn wake_all(&self) {
+        for wake in self.wakers.get().into_iter().flatten() {
+            wake.wake();
+        }
+    }
+
+    /// Called by each loop as it exits; the last one reports `Stopped`.
+    pub fn loop_exited(&self) {
+        if self.loops_alive.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.emit(&Event::Stopped);
+        }
+    }
+}
+
+/// Stops a server from any thread; cheap to clone.
+#[derive(Clone)]
+pub struct ShutdownHandle {
+    control: Arc<Control>,
+}
+
+impl std::fmt::Debug for ShutdownHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ShutdownHandle")
+            .field("stopping", &self.control.stopping())
+            .finish()
+    }
+}
+
+impl ShutdownHandle {
+    /// Stop accepting now (the event loops are woken at once, and close the
+    /// listening socket), let open connections finish for up to `drain`,
+    /// then close the rest. Returns without waiting; see [`Running::wait`].
+    /// Calling it again only ever brings the deadline closer.
+    pub fn shutdown(&self, drain: Duration) {
+        // A drain too long to represent means "as long as it takes".
+        if let Some(deadline) = Instant::now().checked_add(drain) {
+            if let Ok(mut d) = self.control.deadline.lock() {
+                *d = Some(d.map_or(deadline, |old| old.min(deadline)));
+            }
+        }
+        if !self.control.stop.swap(true, Ordering::AcqRel) {
+            self.control.emit(&Event::ShuttingDown {
+                open: self.control.open.load(Ordering::Acquire),
+            });
+        }
+        self.control.wake_all();
+    }
+
+    /// Whether shutdown was asked for.
+    pub fn is_shutting_down(&self) -> bool {
+        self.control.stopping()
+    }
+
+    /// Connections open right now.
+    pub fn open_connections(&self) -> usize {
+        self.control.open.load(Ordering::Acquire)
+    }
+}
+
+/// A server whose event loops are running. Dropping it shuts the server
+/// down with no drain time and waits for the loops to exit.
+#[must_use = "dropping a Running stops the server at once"]
+pub struct Running {
+    locals: Vec<(Arc<str>, SocketAddr)>,
+    handle: ShutdownHandle,
+    threads: Vec<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for Running {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Running")
+            .field("services", &self.locals)
+            .field("threads", &self.threads.len())
+            .finish()
+    }
+}
+
+impl Running {
+    pub(crate) fn new(
+        locals: Vec<(Arc<str>, SocketAddr)>,
+        control: Arc<Control>,
+        threads: Vec<JoinHandle<()>>,
+    ) -> Self {
+        Running {
+            locals,
+            handle: ShutdownHandle { control },
+            threads,
+        }
+    }
+
+    /// The first service's bound address, with the real port when port 0
+    /// was asked.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.locals
+            .first()
+            .map_or(SocketAddr::from(([0, 0, 0, 0], 0)), |(_, a)| *a)
+    }
+
+    /// Every service's name and bound address, in the order they were
+    /// added.
+    pub fn local_addrs(&self) -> &[(Arc<str>, SocketAddr)] {
+        &self.locals
+    }
+
+    /// A handle that stops this server from another thread (a signal
+    /// handler, a test).
+    pub fn shutdown_handle(&self) -> ShutdownHandle {
+        self.handle.clone()
+    }
+
+    /// Connections open right now.
+    pub fn open_connections(&self) -> usize {
+        self.handle.open_connections()
+    }
+
+    /// Block until the server has stopped (after some
+    /// [`ShutdownHandle::shutdown`]).
+    pub fn wait(mut self) {
+        self.join();
+    }
+
+    /// Stop accepting, give open connections up to `drain` to finish, close
+    /// the rest, and wait until every loop has exited.
+    pub fn shutdown(self, drain: Duration) {
+        self.handle.shutdown(drain);
+        self.wait();
+    }
+
+    fn join(&mut self) {
+        for t in self.threads.drain(..) {
+            // A loop thread only ends by returning; handler panics are
+            // caught inside it.
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if !self.threads.is_empty() {
+            self.handle.shutdown(Duration::ZERO);
+            self.join();
+        }
+    }
+}
+
+/// Spawns one named thread with a small stack per body; if one cannot be
+/// spawned, the ones already started are stopped.
+pub(crate) fn spawn_loops(
+    name: &str,
+    control: &Arc<Control>,
+    bodies: Vec<Box<dyn FnOnce() + Send>>,
+) -> Result<Vec<JoinHandle<()>>> {
+    let mut threads = Vec::with_capacity(bodies.len());
+    for (i, body) in bodies.into_iter().enumerate() {
+        let spawned = std::thread::Builder::new()
+            .name(format!("{name}-{i}"))
+            .stack_size(256 * 1024)
+            .spawn(body);
+        match spawned {
+            Ok(t) => threads.push(t),
+            Err(source) => {
+                ShutdownHandle {
+                    control: control.clone(),
+                }
+                .shutdown(Duration::ZERO);
+                for t in threads {
+                    let _ = t.join();
+                }
+                return Err(Error::Engine { source });
+            }
+        }
+    }
+    Ok(threads)
+}

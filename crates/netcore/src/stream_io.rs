@@ -1,0 +1,179 @@
+//! One TCP connection on an event loop: a nonblocking socket driven by the
+//! connection core ([`Core`]).
+//!
+//! Readiness is edge-triggered; a read shorter than the buffer means the
+//! socket is drained (no speculative read that would only return
+//! `EAGAIN`). A connection gets at most [`READ_BUDGET`] reads (or
+//! `on_drained` calls) per turn, so a flood cannot starve the others.
+
+use std::io::{self, Read, Write};
+use std::time::Instant;
+
+use mio::net::TcpStream;
+
+use crate::conn::{Core, Next};
+use crate::event::CloseReason;
+use crate::handler::Handler;
+use crate::lifecycle::Control;
+
+/// Reads per connection per turn of the loop.
+const READ_BUDGET: usize = 16;
+
+/// Largest read while the loop is over its output budget: a connection
+/// with an empty queue may still read, but little at a time.
+const SMALL_READ: usize = 4096;
+
+/// What driving a connection left it as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Drive {
+    /// Waiting for readiness (or its deadline).
+    Open,
+    /// Has more to do but used its budget this turn.
+    Again,
+    /// Done; close it for this reason.
+    Close(CloseReason),
+}
+
+/// The outcome of [`Conn::pump`], and the I/O error that ended it, if one
+/// did (for the loop to report).
+pub(crate) struct Pumped {
+    pub drive: Drive,
+    pub error: Option<(&'static str, io::Error)>,
+}
+
+impl From<Drive> for Pumped {
+    fn from(drive: Drive) -> Self {
+        Pumped { drive, error: None }
+    }
+}
+
+/// A connection owned by a loop.
+pub(crate) struct Conn {
+    pub stream: TcpStream,
+    /// Index of the service that accepted it.
+    pub service: usize,
+    pub core: Core<Box<dyn Handler>>,
+    /// The socket may have unread input.
+    readable: bool,
+    /// Readiness reported end-of-file or an error: a short read does not
+    /// mean the socket is drained.
+    hangup: bool,
+}
+
+impl Conn {
+    pub fn new(stream: TcpStream, service: usize, core: Core<Box<dyn Handler>>) -> Self {
+        Conn {
+            stream,
+            service,
+            core,
+            // Registration reports input that is already waiting, so no
+            // read is tried before readiness says so.
+            readable: false,
+            hangup: false,
+        }
+    }
+
+    /// Notes what a readiness event said.
+    pub fn ready(&mut self, readable: bool, hangup: bool) {
+        if readable {
+            self.readable = true;
+        }
+        if hangup {
+            // End-of-file or an error is already queued behind any data:
+            // read until it shows, since no further edge will announce it.
+            self.readable = true;
+            self.hangup = true;
+        }
+    }
+
+    /// Writes queued output until it is all sent or the socket is full.
+    pub fn flush(&mut self, control: &Control) -> io::Result<()> {
+        while self.core.queued() > 0 {
+            match self.stream.write(self.core.output()) {
+                Ok(n) => self.core.wrote(n, control),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.core.write_blocked(Instant::now());
+                    return Ok(());
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    /// Moves bytes both ways until the socket would block, the core says
+    /// wait or close, or the turn's budget is spent. Over the loop's output
+    /// budget, only a connection whose queue is empty reads, a little at a
+    /// time.
+    pub fn pump(&mut self, buf: &mut [u8], over_budget: bool, control: &Control) -> Pumped {
+        let mut budget = READ_BUDGET;
+        loop {
+            if let Err(e) = self.flush(control) {
+                return Pumped {
+                    drive: Drive::Close(CloseReason::Error),
+                    error: Some(("writing to", e)),
+                };
+            }
+            match self.core.drained(control) {
+                Err(reason) => return Drive::Close(reason).into(),
+                Ok(true) => {
+                    if budget == 0 {
+                        return Drive::Again.into();
+                    }
+                    budget -= 1;
+                    continue;
+                }
+                Ok(false) => {}
+            }
+            match self.core.next() {
+                Next::Close(reason) => return Drive::Close(reason).into(),
+                Next::Wait => return Drive::Open.into(),
+                Next::Linger => {
+                    let _ = self.stream.shutdown(std::net::Shutdown::Write);
+                    self.core.start_linger(Instant::now());
+                    continue;
+                }
+                Next::Read => {}
+            }
+            if !self.readable || (over_budget && self.core.queued() > 0) {
+                return Drive::Open.into();
+            }
+            if budget == 0 {
+                return Drive::Again.into();
+            }
+            budget -= 1;
+            let want = if over_budget { SMALL_READ } else { buf.len() };
+            let buf = &mut buf[..want];
+            let step = match self.stream.read(buf) {
+                Ok(0) => {
+                    self.readable = false;
+                    self.core.received_eof(control)
+                }
+                Ok(n) => {
+                    // A short read drained the socket, unless end-of-file
+                    // is known to be waiting behind the data.
+                    self.readable = n == want || self.hangup;
+                    self.core.received(&buf[..n], control)
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.readable = false;
+                    Ok(())
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => Ok(()),
+                // The peer went away while we waited for its end-of-file:
+                // our side was done anyway.
+                Err(_) if self.core.lingering() => Err(CloseReason::Handler),
+                Err(e) => {
+                    return Pumped {
+                        drive: Drive::Close(CloseReason::Error),
+                        error: Some(("reading from", e)),
+                    };
+                }
+            };
+            if let Err(reason) = step {
+                return Drive::Close(reason).into();
+            }
+        }
+    }
+}

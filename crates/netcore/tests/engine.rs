@@ -1,0 +1,110 @@
+//! Several services in one engine: TCP and UDP side by side, each with its
+//! own name on its events, one graceful shutdown for all.
+
+mod util;
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, UdpSocket};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use netcore::{Builder, DatagramBuilder, Engine, Event};
+use util::*;
+
+/// Says "hello" and closes.
+struct Hello;
+struct HelloHandler;
+
+impl netcore::Handler for HelloHandler {
+    fn on_open(&mut self, conn: &mut netcore::Connection<'_>) -> netcore::Flow {
+        conn.send(b"hello\n");
+        netcore::Flow::Close
+    }
+    fn on_data(&mut self, _: &mut netcore::Connection<'_>, _: &[u8]) -> netcore::Flow {
+        netcore::Flow::Close
+    }
+}
+
+impl netcore::Server for Hello {
+    type Handler = HelloHandler;
+    fn handler(&self, _: &netcore::ConnectionInfo) -> HelloHandler {
+        HelloHandler
+    }
+}
+
+#[test]
+fn three_services_in_one_engine_with_one_shutdown() {
+    let log: Arc<Mutex<Vec<String>>> = Arc::default();
+    let seen = log.clone();
+    let running = Engine::new()
+        .threads(2)
+        .observer(move |e: &Event<'_>| {
+            let line = match e {
+                Event::Listening { service, .. } => format!("listening {service}"),
+                Event::Accepted { conn } => format!("accepted {}", conn.service),
+                Event::Datagram { service, .. } => format!("datagram {service}"),
+                Event::Stopped => "stopped".to_owned(),
+                _ => return,
+            };
+            seen.lock().unwrap().push(line);
+        })
+        .serve(Builder::new(any_local_v4()).name("echo"), Echo)
+        .unwrap()
+        .serve(Builder::new(any_local_v6()).name("hello"), Hello)
+        .unwrap()
+        .serve_datagrams(DatagramBuilder::new(any_local_v4()).name("echo-udp"), Echo)
+        .unwrap()
+        .start()
+        .unwrap();
+    let addrs: Vec<_> = running.local_addrs().to_vec();
+    assert_eq!(
+        addrs.iter().map(|(n, _)| &**n).collect::<Vec<_>>(),
+        ["echo", "hello", "echo-udp"]
+    );
+
+    let mut echo = connect(addrs[0].1);
+    echo.write_all(b"ping").unwrap();
+    echo.shutdown(Shutdown::Write).unwrap();
+    assert_eq!(read_all(&mut echo).unwrap(), b"ping");
+
+    let mut hello = connect(addrs[1].1);
+    assert_eq!(read_all(&mut hello).unwrap(), b"hello\n");
+
+    let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
+    udp.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    udp.send_to(b"dgram", addrs[2].1).unwrap();
+    let mut buf = [0u8; 16];
+    let (n, _) = udp.recv_from(&mut buf).unwrap();
+    assert_eq!(&buf[..n], b"dgram");
+
+    // One connection still open while the engine shuts down: it is given
+    // the drain time, and the engine stops once it ends.
+    let mut open = connect(addrs[0].1);
+    open.write_all(b"x").unwrap();
+    let mut one = [0u8; 1];
+    open.read_exact(&mut one).unwrap();
+    let handle = running.shutdown_handle();
+    handle.shutdown(Duration::from_secs(10));
+    open.write_all(b"y").unwrap();
+    open.read_exact(&mut one).unwrap();
+    assert_eq!(&one, b"y");
+    open.shutdown(Shutdown::Write).unwrap();
+    assert_eq!(read_all(&mut open).unwrap(), b"");
+    running.wait();
+
+    let log = log.lock().unwrap().clone();
+    for want in [
+        "listening echo",
+        "listening hello",
+        "listening echo-udp",
+        "accepted echo",
+        "accepted hello",
+        "datagram echo-udp",
+    ] {
+        assert!(log.iter().any(|l| l == want), "{want}: {log:#?}");
+    }
+    assert_eq!(log.last().map(String::as_str), Some("stopped"), "{log:#?}");
+    // Every service stopped: nothing answers any more.
+    assert!(std::net::TcpStream::connect(addrs[0].1).is_err());
+    assert!(std::net::TcpStream::connect(addrs[1].1).is_err());
+}
