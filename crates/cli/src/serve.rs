@@ -38,14 +38,14 @@ pub struct ServeArgs {
     /// Serve UDP datagrams instead of TCP connections.
     #[arg(long)]
     pub udp: bool,
-    /// Echo mode (echo only).
-    #[arg(long, value_enum, default_value_t = EchoMode::Stream)]
+    /// Echo mode (echo only; TCP).
+    #[arg(long, value_enum, default_value_t = EchoMode::Stream, conflicts_with = "udp")]
     pub mode: EchoMode,
-    /// Most connections open at once; more clients wait in the backlog.
-    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
+    /// Most connections open at once; more clients wait in the backlog (TCP).
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..), conflicts_with = "udp")]
     pub max_connections: u64,
-    /// Close a connection after this many seconds without traffic (0: never).
-    #[arg(long, default_value = "300", value_parser = seconds)]
+    /// Close a connection after this many seconds without traffic (0: never; TCP).
+    #[arg(long, default_value = "300", value_parser = seconds, conflicts_with = "udp")]
     pub idle_timeout: Duration,
     /// Event-loop threads (default: half the cores, rounded up).
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1024))]
@@ -63,15 +63,15 @@ pub struct ServeArgs {
     #[arg(long, value_name = "STRFTIME")]
     pub format: Option<String>,
     /// UDP: also answer source ports below 1024 (refused by default: loop hazard).
-    #[arg(long)]
+    #[arg(long, requires = "udp")]
     pub allow_privileged_sources: bool,
     /// UDP: allow --host to be a broadcast or multicast address (refused by
     /// default: replies to a group or broadcast address are a reflection
     /// and loop hazard).
-    #[arg(long)]
+    #[arg(long, requires = "udp")]
     pub allow_broadcast_host: bool,
     /// UDP: most replies per second to one non-loopback source (0: no limit).
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, default_value_t = 100, requires = "udp")]
     pub rate_limit: u32,
     /// Print only errors (and the "Bound" line with --port 0).
     #[arg(long, short)]

@@ -156,3 +156,24 @@ fn a_broadcast_or_multicast_udp_host_is_a_usage_error() {
         }
     }
 }
+
+/// An option UDP cannot honour is refused with --udp (it used to be
+/// silently ignored), and a UDP-only option is refused without it.
+#[test]
+fn options_a_transport_cannot_honour_are_usage_errors() {
+    for args in [
+        &["--udp", "--idle-timeout", "5"][..],
+        &["--udp", "--max-connections", "5"],
+        &["--udp", "--mode", "line"],
+        &["--rate-limit", "5"],
+        &["--allow-privileged-sources"],
+        &["--allow-broadcast-host"],
+    ] {
+        let out = netlab_cmd()
+            .args(["serve", "echo", "--host", "127.0.0.1", "--port", "0"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert_error(&out, 64);
+    }
+}
