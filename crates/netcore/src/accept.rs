@@ -1,14 +1,160 @@
-//! The accept policy: every `accept(2)` error is sorted into "the backlog
-//! is empty", "that one connection failed, take the next", or "out of a
-//! resource, pause accepting" (with a backoff, never a busy spin), and the
-//! accept loop never dies of one.
+//! Accepting: taking connections from a service's listener up to its
+//! limit, making each one's handler and core, and the accept policy. Every
+//! `accept(2)` error is sorted into "the backlog is empty", "that one
+//! connection failed, take the next", or "out of a resource, pause
+//! accepting" (with a backoff, never a busy spin), and the accept loop
+//! never dies of one.
 
 use std::io;
-use std::time::Duration;
+use std::time::Instant;
 
-/// First and longest pause after a resource error from `accept(2)`.
-pub(crate) const BACKOFF_MIN: Duration = Duration::from_millis(10);
-pub(crate) const BACKOFF_MAX: Duration = Duration::from_secs(1);
+use mio::{Interest, Token};
+
+use crate::conn::Core;
+use crate::event::{CloseReason, Event};
+use crate::event_loop::{BACKOFF_MAX, BACKOFF_MIN, Loop, LoopSocket, Slot};
+use crate::handle::ConnHandle;
+use crate::handler::ConnectionInfo;
+use crate::services::Socket;
+use crate::stream_io::Conn;
+use crate::timers::Key;
+
+impl Loop {
+    pub(crate) fn accept_all(&mut self) {
+        for s in 0..self.sockets.len() {
+            if matches!(self.sockets[s], LoopSocket::Tcp(Some(_))) {
+                self.accept(s);
+            }
+        }
+    }
+
+    /// Accepts from service `s` until the backlog is empty, the service is
+    /// at its connection limit, or a resource error pauses accepting.
+    pub(crate) fn accept(&mut self, s: usize) {
+        let shared = self.shared.clone();
+        let Socket::Tcp(service) = &shared.services[s] else {
+            return;
+        };
+        let control = &shared.control;
+        while self.accept_resume.is_none() && !control.stopping() {
+            let LoopSocket::Tcp(Some(listener)) = &self.sockets[s] else {
+                return;
+            };
+            if !service.take_slot(control) {
+                return;
+            }
+            match listener.accept() {
+                Ok((stream, peer)) => {
+                    self.backoff = BACKOFF_MIN;
+                    self.open_connection(s, stream, peer);
+                }
+                Err(e) => {
+                    service.give_back_slot(control);
+                    match classify(&e) {
+                        AcceptError::Drained => return,
+                        AcceptError::Retry => continue,
+                        AcceptError::BackOff => {
+                            self.report(None, &service.name, "accepting a connection", &e);
+                            self.accept_resume = Some(Instant::now() + self.backoff);
+                            self.backoff = (self.backoff * 2).min(BACKOFF_MAX);
+                            return;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn open_connection(
+        &mut self,
+        s: usize,
+        stream: mio::net::TcpStream,
+        peer: std::net::SocketAddr,
+    ) {
+        let shared = self.shared.clone();
+        let Socket::Tcp(service) = &shared.services[s] else {
+            return;
+        };
+        let control = &shared.control;
+        let local = match service.fixed_local {
+            Some(l) => Ok(l),
+            None => stream.local_addr().map(crate::unmap),
+        };
+        let local = match local {
+            Ok(l) => l,
+            Err(e) => {
+                self.report(None, &service.name, "reading the local address of", &e);
+                service.give_back_slot(control);
+                return;
+            }
+        };
+        let info = ConnectionInfo {
+            id: shared.next_id(),
+            service: service.name.clone(),
+            peer: Some(crate::unmap(peer)),
+            local: Some(local),
+        };
+        control.emit(&Event::Accepted { conn: &info });
+        let handler = match service.server.handler(&info) {
+            Ok(h) => h,
+            Err(()) => {
+                let e = io::Error::other("the server panicked making a handler");
+                self.report(Some(&info), &service.name, "accepting", &e);
+                control.emit(&Event::Closed {
+                    conn: &info,
+                    reason: CloseReason::HandlerPanic,
+                    bytes_in: 0,
+                    bytes_out: 0,
+                });
+                service.give_back_slot(control);
+                return;
+            }
+        };
+        let i = self.free.pop().unwrap_or_else(|| {
+            self.slots.push(Slot::default());
+            self.slots.len() - 1
+        });
+        self.slots[i].generation += 1;
+        let key = Key {
+            slot: i,
+            generation: self.slots[i].generation,
+        };
+        let handle = ConnHandle::new(self.mailbox.clone(), key);
+        let now = Instant::now();
+        let mut conn = Conn::new(stream, s, Core::new(handler, info, Some(handle), now));
+        if let Err(reason) = conn.core.open(control) {
+            self.free.push(i);
+            return self.finish(conn, reason);
+        }
+        // The lean path (daytime): greet and close without ever registering
+        // the socket, when the greeting fits the socket buffer.
+        if let Err(e) = conn.flush(control) {
+            self.free.push(i);
+            self.report(Some(&conn.core.info), &service.name, "writing to", &e);
+            return self.finish(conn, CloseReason::Error);
+        }
+        if let crate::conn::Next::Close(reason) = conn.core.next() {
+            self.free.push(i);
+            return self.finish(conn, reason);
+        }
+        if service.nodelay {
+            let _ = conn.stream.set_nodelay(true);
+        }
+        let token = Token(self.sockets.len() + i);
+        if let Err(e) = self.poll.registry().register(
+            &mut conn.stream,
+            token,
+            Interest::READABLE | Interest::WRITABLE,
+        ) {
+            self.free.push(i);
+            self.report(Some(&conn.core.info), &service.name, "registering", &e);
+            return self.finish(conn, CloseReason::Error);
+        }
+        self.queued += conn.core.queued();
+        self.slots[i].conn = Some(conn);
+        self.with_conn(i, |l, c| l.pump(c));
+    }
+}
 
 pub(crate) enum AcceptError {
     /// No more pending connections.

@@ -1,24 +1,25 @@
-//! [`Builder`] (TCP) and [`DatagramBuilder`] (UDP): the options of one
-//! service, each offering only what its transport can honour, and the calls
-//! that bind it and start an engine for it.
+//! [`Builder`]: the options of one TCP service, and the call that binds it
+//! and starts an engine for it. UDP has its own builder with only what UDP
+//! can honour ([`DatagramBuilder`](crate::DatagramBuilder)).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::conn::Timeouts;
-use crate::engine::{DEFAULT_OUTPUT_BUDGET, Engine};
 use crate::error::{Error, Result};
 use crate::event::{Observer, Silent, Transport};
-use crate::handler::{DatagramServer, Server};
-use crate::lifecycle::Running;
-use crate::policy::DatagramPolicy;
 use crate::socket::{self, BindOptions};
+
+/// The default [`Engine::output_budget`](crate::Engine::output_budget)(crate::Engine::output_budget):
+/// 64 MiB.
+pub const DEFAULT_OUTPUT_BUDGET: usize = 64 << 20;
 
 /// The options of a TCP service: where to bind, how many connections, how
 /// long to wait, who to tell. Then [`Builder::serve`] binds it and starts
-/// an engine for it alone, or [`Engine::serve`] adds it to an engine of
-/// several services. UDP has its own builder, [`DatagramBuilder`], with
+/// an engine for it alone, or [`Engine::serve`](crate::Engine::serve) adds it to an engine of
+/// several services. UDP has its own builder,
+/// [`DatagramBuilder`](crate::DatagramBuilder), with
 /// the options UDP can honour.
 ///
 /// ```
@@ -64,12 +65,12 @@ pub struct Builder {
     backlog: i32,
     max_connections: usize,
     timeouts: Timeouts,
-    threads: usize,
+    pub(crate) threads: usize,
     nodelay: bool,
     reuse_port: bool,
     only_v6: Option<bool>,
-    output_budget: usize,
-    observer: Arc<dyn Observer>,
+    pub(crate) output_budget: usize,
+    pub(crate) observer: Arc<dyn Observer>,
 }
 
 impl std::fmt::Debug for Builder {
@@ -100,7 +101,7 @@ impl Builder {
     /// [`Builder::threads`]), `TCP_NODELAY` on, and a silent observer.
     ///
     /// Port 0 lets the operating system pick a free port; read it back with
-    /// [`Running::local_addr`]. For "all interfaces" use
+    /// [`Running::local_addr`](crate::Running::local_addr). For "all interfaces" use
     /// [`any_interface`](crate::any_interface).
     pub fn new(addr: SocketAddr) -> Self {
         Builder {
@@ -209,7 +210,7 @@ impl Builder {
         self
     }
 
-    /// The engine's [`Engine::output_budget`], when [`Builder::serve`]
+    /// The engine's [`Engine::output_budget`](crate::Engine::output_budget), when [`Builder::serve`]
     /// starts one for this service alone.
     pub fn output_budget(mut self, bytes: usize) -> Self {
         self.output_budget = bytes;
@@ -221,18 +222,6 @@ impl Builder {
     pub fn observer(mut self, observer: impl Observer) -> Self {
         self.observer = Arc::new(observer);
         self
-    }
-
-    /// Bind the TCP socket (or take the adopted listener), then start an
-    /// engine serving `server` on it alone. Returns once the socket is
-    /// listening: clients may connect as soon as this returns.
-    pub fn serve<S: Server>(self, server: S) -> Result<Running> {
-        Engine::new()
-            .threads(self.threads)
-            .output_budget(self.output_budget)
-            .observer_arc(self.observer.clone())
-            .serve(self, server)?
-            .start()
     }
 
     /// Binds (telling `observer`) or adopts the listener.
@@ -265,172 +254,6 @@ impl Builder {
             nodelay: self.nodelay,
         };
         Ok((spec, listener))
-    }
-}
-
-/// The options of a UDP service: where to bind, the safety policy, who to
-/// tell. Then [`DatagramBuilder::serve`] binds it and starts an engine for
-/// it alone, or [`Engine::serve_datagrams`] adds it to an engine of
-/// several services.
-///
-/// ```
-/// use std::net::{SocketAddr, UdpSocket};
-/// use std::time::Duration;
-/// use netcore::{DatagramBuilder, DatagramServer};
-///
-/// struct Upper;
-/// impl DatagramServer for Upper {
-///     fn respond(&self, request: &[u8], _: SocketAddr, reply: &mut Vec<u8>) -> bool {
-///         reply.extend(request.iter().map(u8::to_ascii_uppercase));
-///         true
-///     }
-/// }
-///
-/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// let running = DatagramBuilder::new("127.0.0.1:0".parse()?).serve(Upper)?;
-/// let client = UdpSocket::bind("127.0.0.1:0")?;
-/// client.set_read_timeout(Some(Duration::from_secs(5)))?;
-/// client.send_to(b"hi", running.local_addr())?;
-/// let mut reply = [0; 8];
-/// let (n, _) = client.recv_from(&mut reply)?;
-/// assert_eq!(&reply[..n], b"HI");
-/// running.shutdown(Duration::from_secs(1));
-/// # Ok(()) }
-/// ```
-#[must_use = "a builder does nothing until it serves"]
-pub struct DatagramBuilder {
-    addr: SocketAddr,
-    socket: Option<std::net::UdpSocket>,
-    name: Arc<str>,
-    threads: usize,
-    reuse_port: bool,
-    only_v6: Option<bool>,
-    policy: DatagramPolicy,
-    observer: Arc<dyn Observer>,
-}
-
-impl std::fmt::Debug for DatagramBuilder {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DatagramBuilder")
-            .field("addr", &self.addr)
-            .field("name", &self.name)
-            .field("threads", &self.threads)
-            .field("policy", &self.policy)
-            .finish_non_exhaustive()
-    }
-}
-
-/// A UDP service's settings, as the engine takes them.
-pub(crate) struct UdpSpec {
-    pub name: Arc<str>,
-    pub local: SocketAddr,
-    pub policy: DatagramPolicy,
-}
-
-impl DatagramBuilder {
-    /// A UDP service on `addr` with the default [`DatagramPolicy`], one
-    /// event loop per two cores, and a silent observer.
-    pub fn new(addr: SocketAddr) -> Self {
-        DatagramBuilder {
-            addr,
-            socket: None,
-            name: Arc::from(""),
-            threads: default_threads(),
-            reuse_port: false,
-            only_v6: None,
-            policy: DatagramPolicy::default(),
-            observer: Arc::new(Silent),
-        }
-    }
-
-    /// Serve on a socket that is already bound (socket activation, inetd
-    /// "wait" mode, a test) instead of binding one.
-    pub fn from_socket(socket: std::net::UdpSocket) -> Result<Self> {
-        let addr = socket
-            .local_addr()
-            .map_err(|source| Error::Engine { source })?;
-        let mut builder = DatagramBuilder::new(socket::unmap(addr));
-        builder.socket = Some(socket);
-        Ok(builder)
-    }
-
-    /// The service's name, on every event about it (default: empty).
-    pub fn name(mut self, name: &str) -> Self {
-        self.name = Arc::from(name);
-        self
-    }
-
-    /// How many event loops receive datagrams, when
-    /// [`DatagramBuilder::serve`] starts an engine for this service alone.
-    pub fn threads(mut self, threads: usize) -> Self {
-        self.threads = threads.max(1);
-        self
-    }
-
-    /// Set `SO_REUSEPORT` before binding (off by default).
-    pub fn reuse_port(mut self, reuse: bool) -> Self {
-        self.reuse_port = reuse;
-        self
-    }
-
-    /// Set `IPV6_V6ONLY` explicitly for an IPv6 address. By default it is
-    /// off for `::` and on otherwise.
-    pub fn only_v6(mut self, only_v6: bool) -> Self {
-        self.only_v6 = Some(only_v6);
-        self
-    }
-
-    /// The rules the service applies before it answers a datagram.
-    pub fn policy(mut self, policy: DatagramPolicy) -> Self {
-        self.policy = policy;
-        self
-    }
-
-    /// Who hears about the service's [`Event`](crate::Event)s, when
-    /// [`DatagramBuilder::serve`] starts an engine for it alone.
-    pub fn observer(mut self, observer: impl Observer) -> Self {
-        self.observer = Arc::new(observer);
-        self
-    }
-
-    /// Bind the UDP socket (or take the adopted one), then start an engine
-    /// answering datagrams with `server`, under the [`DatagramPolicy`].
-    pub fn serve<D: DatagramServer>(self, server: D) -> Result<Running> {
-        Engine::new()
-            .threads(self.threads)
-            .observer_arc(self.observer.clone())
-            .serve_datagrams(self, server)?
-            .start()
-    }
-
-    /// Binds (telling `observer`) or adopts the socket.
-    pub(crate) fn into_service(
-        self,
-        observer: &dyn Observer,
-    ) -> Result<(UdpSpec, std::net::UdpSocket)> {
-        let opts = BindOptions {
-            backlog: 0,
-            reuse_port: self.reuse_port,
-            only_v6: self.only_v6,
-        };
-        let (socket, local) = match self.socket {
-            Some(s) => {
-                s.set_nonblocking(true)
-                    .map_err(|source| Error::Engine { source })?;
-                (s, self.addr)
-            }
-            None => {
-                let (s, local) =
-                    socket::bind(self.addr, Transport::Udp, opts, &self.name, observer)?;
-                (s.into(), local)
-            }
-        };
-        let spec = UdpSpec {
-            name: self.name,
-            local,
-            policy: self.policy,
-        };
-        Ok((spec, socket))
     }
 }
 

@@ -2,23 +2,21 @@
 //! with one shutdown; and what its loops share.
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};
 use std::sync::{Arc, Mutex};
 
 use mio::{Interest, Poll, Token, Waker};
 
-use crate::builder::{Builder, DatagramBuilder};
-use crate::conn::Timeouts;
+use crate::builder::{Builder, DEFAULT_OUTPUT_BUDGET};
+use crate::datagram_builder::DatagramBuilder;
 use crate::error::{Error, Result};
 use crate::event::{Observer, Silent};
-use crate::event_loop::{AnyServer, Loop, LoopMailbox, LoopSocket, WAKER};
+use crate::event_loop::{Loop, LoopMailbox, LoopSocket, WAKER};
 use crate::handler::{DatagramServer, Server};
 use crate::lifecycle::{Control, Running, Wake, spawn_loops};
 use crate::policy::RateLimiter;
+use crate::services::{Shared, Socket, TcpService};
 use crate::udp::UdpService;
-
-/// The default [`Engine::output_budget`]: 64 MiB.
-pub const DEFAULT_OUTPUT_BUDGET: usize = 64 << 20;
 
 /// Several services on one set of event loops: each (socket, server) pair
 /// with its own name, limits and timeouts, one shutdown for them all.
@@ -226,75 +224,30 @@ impl Engine {
     }
 }
 
-/// What every loop of an engine shares.
-pub(crate) struct Shared {
-    pub control: Arc<Control>,
-    pub services: Vec<Socket>,
-    next_id: AtomicU64,
-}
-
-impl Shared {
-    /// The TCP service at index `i`, if it is one.
-    pub fn tcp(&self, i: usize) -> Option<&TcpService> {
-        match self.services.get(i) {
-            Some(Socket::Tcp(s)) => Some(s),
-            _ => None,
-        }
-    }
-
-    /// A fresh connection id.
-    pub fn next_id(&self) -> u64 {
-        self.next_id.fetch_add(1, Ordering::Relaxed)
+// The single-service shortcuts live here, beside the engine they start, so
+// that the builders need not know the engine.
+impl Builder {
+    /// Bind the TCP socket (or take the adopted listener), then start an
+    /// engine serving `server` on it alone. Returns once the socket is
+    /// listening: clients may connect as soon as this returns.
+    pub fn serve<S: Server>(self, server: S) -> Result<Running> {
+        Engine::new()
+            .threads(self.threads)
+            .output_budget(self.output_budget)
+            .observer_arc(self.observer.clone())
+            .serve(self, server)?
+            .start()
     }
 }
 
-/// One service as the loops share it.
-pub(crate) enum Socket {
-    Tcp(TcpService),
-    Udp(UdpService),
-}
-
-/// What every loop shares of one TCP service.
-pub(crate) struct TcpService {
-    pub name: Arc<str>,
-    pub server: Box<dyn AnyServer>,
-    pub max_connections: usize,
-    pub open: AtomicUsize,
-    /// Some loop stopped accepting because the limit was reached.
-    pub saturated: AtomicBool,
-    pub timeouts: Timeouts,
-    pub nodelay: bool,
-    /// The listener's own address, when it is not a wildcard: accepted
-    /// connections share it, which saves a `getsockname(2)` per accept.
-    pub fixed_local: Option<SocketAddr>,
-}
-
-impl TcpService {
-    /// Counts one more connection, unless the service is at its limit.
-    pub fn take_slot(&self, control: &Control) -> bool {
-        loop {
-            if self.open.fetch_add(1, Ordering::SeqCst) < self.max_connections {
-                control.open.fetch_add(1, Ordering::SeqCst);
-                return true;
-            }
-            self.open.fetch_sub(1, Ordering::SeqCst);
-            self.saturated.store(true, Ordering::SeqCst);
-            // A slot freed between our check and the store would have found
-            // no flag to clear and woken nobody: look again.
-            if self.open.load(Ordering::SeqCst) >= self.max_connections {
-                return false;
-            }
-        }
-    }
-
-    /// A connection ended (or never started): count it out, and wake the
-    /// loops if clients may be waiting in the backlog for a slot, since no
-    /// new edge will announce them.
-    pub fn give_back_slot(&self, control: &Control) {
-        self.open.fetch_sub(1, Ordering::SeqCst);
-        control.open.fetch_sub(1, Ordering::SeqCst);
-        if self.saturated.swap(false, Ordering::SeqCst) {
-            control.wake_all();
-        }
+impl DatagramBuilder {
+    /// Bind the UDP socket (or take the adopted one), then start an engine
+    /// answering datagrams with `server`, under the [`DatagramPolicy`].
+    pub fn serve<D: DatagramServer>(self, server: D) -> Result<Running> {
+        Engine::new()
+            .threads(self.threads)
+            .observer_arc(self.observer.clone())
+            .serve_datagrams(self, server)?
+            .start()
     }
 }

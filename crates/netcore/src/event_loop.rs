@@ -11,14 +11,12 @@ use std::io;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use mio::{Events, Interest, Poll, Token};
+use mio::{Events, Poll, Token};
 
-use crate::accept::{self, AcceptError};
-use crate::conn::Core;
-use crate::engine::{Shared, Socket};
 use crate::event::{CloseReason, Event};
-use crate::handle::{Command, ConnHandle, Mailbox};
-use crate::handler::{ConnectionInfo, Handler};
+use crate::handle::{Command, Mailbox};
+use crate::handler::ConnectionInfo;
+use crate::services::{Shared, Socket};
 use crate::stream_io::{Conn, Drive};
 use crate::timers::{Key, Timers};
 use crate::udp::Datagrams;
@@ -52,9 +50,9 @@ impl Mailbox for LoopMailbox {
 /// A connection slot; its generation changes every time it is reused, so
 /// a stale handle or timer entry is recognised.
 #[derive(Default)]
-struct Slot {
-    generation: u64,
-    conn: Option<Conn>,
+pub(crate) struct Slot {
+    pub generation: u64,
+    pub conn: Option<Conn>,
 }
 
 /// This loop's copy of one service's socket.
@@ -68,8 +66,8 @@ pub(crate) struct Loop {
     pub shared: Arc<Shared>,
     pub sockets: Vec<LoopSocket>,
     pub mailbox: Arc<LoopMailbox>,
-    slots: Vec<Slot>,
-    free: Vec<usize>,
+    pub slots: Vec<Slot>,
+    pub free: Vec<usize>,
     /// Connections to drive again without waiting for readiness.
     again: Vec<usize>,
     /// UDP services with datagrams left after this turn's budget.
@@ -79,12 +77,17 @@ pub(crate) struct Loop {
     datagrams: Option<Datagrams>,
     /// Bytes queued for peers on this loop's connections, and the most it
     /// may hold before it reads only from connections with empty queues.
-    queued: usize,
+    pub queued: usize,
     budget: usize,
     /// While set, `accept(2)` is paused after a resource error.
-    accept_resume: Option<Instant>,
-    backoff: Duration,
+    pub accept_resume: Option<Instant>,
+    pub backoff: Duration,
 }
+
+/// First and longest pause after a resource error from `accept(2)` (or
+/// from `epoll_wait`).
+pub(crate) const BACKOFF_MIN: Duration = Duration::from_millis(10);
+pub(crate) const BACKOFF_MAX: Duration = Duration::from_secs(1);
 
 /// Size of the per-loop read buffer.
 const READ_BUF: usize = 256 * 1024;
@@ -113,7 +116,7 @@ impl Loop {
             queued: 0,
             budget,
             accept_resume: None,
-            backoff: accept::BACKOFF_MIN,
+            backoff: BACKOFF_MIN,
         }
     }
 
@@ -123,11 +126,22 @@ impl Loop {
             let control = self.shared.control.clone();
             if control.stopping() {
                 // Stop accepting and receiving at once: the kernel refuses
-                // new clients once every loop has closed its copy.
+                // new clients once every loop has closed its copy. Deregister
+                // first: other loops' copies keep the socket open, and with
+                // it this poll's interest in it.
+                let registry = self.poll.registry();
                 for socket in &mut self.sockets {
                     match socket {
-                        LoopSocket::Tcp(l) => *l = None,
-                        LoopSocket::Udp(u) => *u = None,
+                        LoopSocket::Tcp(l) => {
+                            if let Some(mut l) = l.take() {
+                                let _ = registry.deregister(&mut l);
+                            }
+                        }
+                        LoopSocket::Udp(u) => {
+                            if let Some(mut u) = u.take() {
+                                let _ = registry.deregister(&mut u);
+                            }
+                        }
                     }
                 }
                 if self.open_here() == 0 {
@@ -149,7 +163,7 @@ impl Loop {
             if let Err(e) = self.poll.poll(&mut events, timeout) {
                 if e.kind() != io::ErrorKind::Interrupted {
                     self.report(None, "", "waiting for events", &e);
-                    std::thread::sleep(accept::BACKOFF_MIN);
+                    std::thread::sleep(BACKOFF_MIN);
                 }
                 continue;
             }
@@ -227,145 +241,10 @@ impl Loop {
         });
     }
 
-    fn accept_all(&mut self) {
-        for s in 0..self.sockets.len() {
-            if matches!(self.sockets[s], LoopSocket::Tcp(Some(_))) {
-                self.accept(s);
-            }
-        }
-    }
-
-    /// Accepts from service `s` until the backlog is empty, the service is
-    /// at its connection limit, or a resource error pauses accepting.
-    fn accept(&mut self, s: usize) {
-        let shared = self.shared.clone();
-        let Socket::Tcp(service) = &shared.services[s] else {
-            return;
-        };
-        let control = &shared.control;
-        while self.accept_resume.is_none() && !control.stopping() {
-            let LoopSocket::Tcp(Some(listener)) = &self.sockets[s] else {
-                return;
-            };
-            if !service.take_slot(control) {
-                return;
-            }
-            match listener.accept() {
-                Ok((stream, peer)) => {
-                    self.backoff = accept::BACKOFF_MIN;
-                    self.open_connection(s, stream, peer);
-                }
-                Err(e) => {
-                    service.give_back_slot(control);
-                    match accept::classify(&e) {
-                        AcceptError::Drained => return,
-                        AcceptError::Retry => continue,
-                        AcceptError::BackOff => {
-                            self.report(None, &service.name, "accepting a connection", &e);
-                            self.accept_resume = Some(Instant::now() + self.backoff);
-                            self.backoff = (self.backoff * 2).min(accept::BACKOFF_MAX);
-                            return;
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    fn open_connection(
-        &mut self,
-        s: usize,
-        stream: mio::net::TcpStream,
-        peer: std::net::SocketAddr,
-    ) {
-        let shared = self.shared.clone();
-        let Socket::Tcp(service) = &shared.services[s] else {
-            return;
-        };
-        let control = &shared.control;
-        let local = match service.fixed_local {
-            Some(l) => Ok(l),
-            None => stream.local_addr().map(crate::unmap),
-        };
-        let local = match local {
-            Ok(l) => l,
-            Err(e) => {
-                self.report(None, &service.name, "reading the local address of", &e);
-                service.give_back_slot(control);
-                return;
-            }
-        };
-        let info = ConnectionInfo {
-            id: shared.next_id(),
-            service: service.name.clone(),
-            peer: Some(crate::unmap(peer)),
-            local: Some(local),
-        };
-        control.emit(&Event::Accepted { conn: &info });
-        let handler = match service.server.handler(&info) {
-            Ok(h) => h,
-            Err(()) => {
-                let e = io::Error::other("the server panicked making a handler");
-                self.report(Some(&info), &service.name, "accepting", &e);
-                control.emit(&Event::Closed {
-                    conn: &info,
-                    reason: CloseReason::HandlerPanic,
-                    bytes_in: 0,
-                    bytes_out: 0,
-                });
-                service.give_back_slot(control);
-                return;
-            }
-        };
-        let i = self.free.pop().unwrap_or_else(|| {
-            self.slots.push(Slot::default());
-            self.slots.len() - 1
-        });
-        self.slots[i].generation += 1;
-        let key = Key {
-            slot: i,
-            generation: self.slots[i].generation,
-        };
-        let handle = ConnHandle::new(self.mailbox.clone(), key);
-        let now = Instant::now();
-        let mut conn = Conn::new(stream, s, Core::new(handler, info, Some(handle), now));
-        if let Err(reason) = conn.core.open(control) {
-            self.free.push(i);
-            return self.finish(conn, reason);
-        }
-        // The lean path (daytime): greet and close without ever registering
-        // the socket, when the greeting fits the socket buffer.
-        if let Err(e) = conn.flush(control) {
-            self.free.push(i);
-            self.report(Some(&conn.core.info), &service.name, "writing to", &e);
-            return self.finish(conn, CloseReason::Error);
-        }
-        if let crate::conn::Next::Close(reason) = conn.core.next() {
-            self.free.push(i);
-            return self.finish(conn, reason);
-        }
-        if service.nodelay {
-            let _ = conn.stream.set_nodelay(true);
-        }
-        let token = Token(self.sockets.len() + i);
-        if let Err(e) = self.poll.registry().register(
-            &mut conn.stream,
-            token,
-            Interest::READABLE | Interest::WRITABLE,
-        ) {
-            self.free.push(i);
-            self.report(Some(&conn.core.info), &service.name, "registering", &e);
-            return self.finish(conn, CloseReason::Error);
-        }
-        self.queued += conn.core.queued();
-        self.slots[i].conn = Some(conn);
-        self.with_conn(i, |l, c| l.pump(c));
-    }
-
     /// Takes connection `i` out of its slot, runs `f` on it, then puts it
     /// back, schedules it to run again, or closes it; keeps the loop's
     /// count of queued bytes and the connection's deadline up to date.
-    fn with_conn(&mut self, i: usize, f: impl FnOnce(&mut Self, &mut Conn) -> Drive) {
+    pub fn with_conn(&mut self, i: usize, f: impl FnOnce(&mut Self, &mut Conn) -> Drive) {
         let Some(mut conn) = self.slots.get_mut(i).and_then(|s| s.conn.take()) else {
             return;
         };
@@ -397,7 +276,7 @@ impl Loop {
     }
 
     /// Moves bytes both ways on a connection until it would block.
-    fn pump(&mut self, conn: &mut Conn) -> Drive {
+    pub fn pump(&mut self, conn: &mut Conn) -> Drive {
         let over_budget = self.queued > self.budget;
         let shared = self.shared.clone();
         let result = conn.pump(&mut self.buf, over_budget, &shared.control);
@@ -473,7 +352,7 @@ impl Loop {
     }
 
     /// Closes a connection that is no longer in the table.
-    fn finish(&self, conn: Conn, reason: CloseReason) {
+    pub fn finish(&self, conn: Conn, reason: CloseReason) {
         let fin = conn.core.fin_on_close(reason);
         let Conn {
             stream,
@@ -506,19 +385,5 @@ impl Loop {
                 self.finish(conn, reason);
             }
         }
-    }
-}
-
-/// Makes the handler for a new connection, catching a panic.
-pub(crate) trait AnyServer: Send + Sync {
-    fn handler(&self, info: &ConnectionInfo) -> Result<Box<dyn Handler>, ()>;
-}
-
-impl<S: crate::Server> AnyServer for S {
-    fn handler(&self, info: &ConnectionInfo) -> Result<Box<dyn Handler>, ()> {
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            Box::new(crate::Server::handler(self, info)) as Box<dyn Handler>
-        }))
-        .map_err(|_| ())
     }
 }

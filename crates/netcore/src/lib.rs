@@ -74,6 +74,7 @@ mod accept;
 mod builder;
 mod client;
 mod conn;
+mod datagram_builder;
 mod engine;
 mod error;
 mod event;
@@ -84,14 +85,16 @@ mod lifecycle;
 #[cfg(target_os = "linux")]
 mod mmsg;
 mod policy;
+mod services;
 mod socket;
 mod stream_io;
 mod timers;
 mod udp;
 
-pub use builder::{Builder, DatagramBuilder};
+pub use builder::{Builder, DEFAULT_OUTPUT_BUDGET};
 pub use client::{Client, DatagramClient, Stream, is_invalid_name, resolve};
-pub use engine::{DEFAULT_OUTPUT_BUDGET, Engine};
+pub use datagram_builder::DatagramBuilder;
+pub use engine::Engine;
 pub use error::{Error, Result};
 pub use event::{CloseReason, Event, Observer, Silent, Transport};
 pub use handle::ConnHandle;
