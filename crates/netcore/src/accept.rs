@@ -76,6 +76,17 @@ impl Loop {
             return;
         };
         let control = &shared.control;
+        let peer = crate::unmap(peer);
+        if let Err(why) = service.admit(peer.ip()) {
+            control.emit(&Event::Rejected {
+                service: &service.name,
+                peer,
+                why,
+            });
+            drop(stream);
+            service.give_back_slot(control);
+            return;
+        }
         let local = match service.fixed_local {
             Some(l) => Ok(l),
             None => stream.local_addr().map(crate::unmap),
@@ -84,6 +95,7 @@ impl Loop {
             Ok(l) => l,
             Err(e) => {
                 self.report(None, &service.name, "reading the local address of", &e);
+                service.release(peer.ip());
                 service.give_back_slot(control);
                 return;
             }
@@ -91,7 +103,7 @@ impl Loop {
         let info = ConnectionInfo {
             id: shared.next_id(),
             service: service.name.clone(),
-            peer: Some(crate::unmap(peer)),
+            peer: Some(peer),
             local: Some(local),
         };
         control.emit(&Event::Accepted { conn: &info });
@@ -106,6 +118,7 @@ impl Loop {
                     bytes_in: 0,
                     bytes_out: 0,
                 });
+                service.release(peer.ip());
                 service.give_back_slot(control);
                 return;
             }

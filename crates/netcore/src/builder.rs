@@ -64,6 +64,7 @@ pub struct Builder {
     name: Arc<str>,
     backlog: i32,
     max_connections: usize,
+    max_per_source: Option<usize>,
     timeouts: Timeouts,
     pub(crate) threads: usize,
     nodelay: bool,
@@ -91,6 +92,7 @@ pub(crate) struct TcpSpec {
     pub name: Arc<str>,
     pub local: SocketAddr,
     pub max_connections: usize,
+    pub max_per_source: Option<usize>,
     pub timeouts: Timeouts,
     pub nodelay: bool,
 }
@@ -110,6 +112,7 @@ impl Builder {
             name: Arc::from(""),
             backlog: 1024,
             max_connections: 10_000,
+            max_per_source: None,
             timeouts: Timeouts::default(),
             threads: default_threads(),
             nodelay: true,
@@ -149,6 +152,17 @@ impl Builder {
     /// until a connection closes. At least 1.
     pub fn max_connections(mut self, max: usize) -> Self {
         self.max_connections = max.max(1);
+        self
+    }
+
+    /// At most this many connections open at once from one source address
+    /// (like xinetd's `per_source`); more are accepted and closed at once.
+    /// `None` (the default) sets no limit of its own; whatever it is, the
+    /// last eighth of `max_connections` is kept for sources that hold no
+    /// connection yet, so one source that fills the server cannot lock
+    /// everyone else out.
+    pub fn max_per_source(mut self, max: Option<usize>) -> Self {
+        self.max_per_source = max.map(|m| m.max(1));
         self
     }
 
@@ -250,6 +264,7 @@ impl Builder {
             name: self.name,
             local,
             max_connections: self.max_connections,
+            max_per_source: self.max_per_source,
             timeouts: self.timeouts,
             nodelay: self.nodelay,
         };

@@ -103,6 +103,16 @@ pub enum Event<'a> {
         /// Bytes written to the peer over the connection's life.
         bytes_out: u64,
     },
+    /// A connection was accepted and closed at once by a limit (per
+    /// source, or the slots kept for new sources), before any handler.
+    Rejected {
+        /// The service's name.
+        service: &'a str,
+        /// The client.
+        peer: SocketAddr,
+        /// Which limit (`per-source limit`, ...).
+        why: &'static str,
+    },
     /// A datagram arrived and was answered.
     Datagram {
         /// The service's name.

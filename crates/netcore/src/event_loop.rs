@@ -373,6 +373,9 @@ impl Loop {
             bytes_out: core.bytes_out,
         });
         if let Some(service) = self.shared.tcp(service) {
+            if let Some(peer) = core.info.peer {
+                service.release(peer.ip());
+            }
             service.give_back_slot(control);
         }
     }

@@ -2,9 +2,10 @@
 //! service's limits and connection count, each UDP service's policy) and
 //! the counter that numbers connections.
 
-use std::net::SocketAddr;
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use crate::conn::Timeouts;
 use crate::handler::{ConnectionInfo, Handler};
@@ -44,6 +45,13 @@ pub(crate) struct TcpService {
     pub name: Arc<str>,
     pub server: Box<dyn AnyServer>,
     pub max_connections: usize,
+    /// At most this many connections from one source address.
+    pub max_per_source: Option<usize>,
+    /// The last slots under `max_connections`, kept for sources that hold
+    /// no connection yet.
+    pub reserve: usize,
+    /// Open connections per source address.
+    pub per_source: Mutex<HashMap<IpAddr, usize>>,
     pub open: AtomicUsize,
     /// Some loop stopped accepting because the limit was reached.
     pub saturated: AtomicBool,
@@ -68,6 +76,39 @@ impl TcpService {
             // no flag to clear and woken nobody: look again.
             if self.open.load(Ordering::SeqCst) >= self.max_connections {
                 return false;
+            }
+        }
+    }
+
+    /// Whether a just-accepted connection from `ip` may keep the slot it
+    /// took: not past the per-source limit, and in the reserve (the last
+    /// eighth of the slots) only a source that holds nothing yet, so one
+    /// source that fills the server cannot lock everyone else out. Counts
+    /// the connection in when it may.
+    pub fn admit(&self, ip: IpAddr) -> Result<(), &'static str> {
+        let Ok(mut held) = self.per_source.lock() else {
+            return Err("internal error");
+        };
+        let mine = held.get(&ip).copied().unwrap_or(0);
+        if self.max_per_source.is_some_and(|cap| mine >= cap) {
+            return Err("per-source limit");
+        }
+        let open = self.open.load(Ordering::SeqCst);
+        if mine > 0 && open > self.max_connections - self.reserve {
+            return Err("slots kept for new sources");
+        }
+        *held.entry(ip).or_insert(0) += 1;
+        Ok(())
+    }
+
+    /// A connection from `ip` that was admitted has ended.
+    pub fn release(&self, ip: IpAddr) {
+        if let Ok(mut held) = self.per_source.lock() {
+            if let Some(n) = held.get_mut(&ip) {
+                *n -= 1;
+                if *n == 0 {
+                    held.remove(&ip);
+                }
             }
         }
     }
