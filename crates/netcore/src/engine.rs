@@ -159,6 +159,7 @@ impl Engine {
             server: Box::new(server),
             policy: spec.policy,
             limiter: Mutex::new(RateLimiter::new(spec.policy.rate_per_source)),
+            guard: Mutex::default(),
         }));
         self.sockets.push(StdSocket::Udp(socket));
         Ok(self)

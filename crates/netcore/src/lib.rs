@@ -82,6 +82,7 @@ mod event_loop;
 mod handle;
 mod handler;
 mod lifecycle;
+mod loop_guard;
 #[cfg(target_os = "linux")]
 mod mmsg;
 mod policy;

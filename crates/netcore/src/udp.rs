@@ -21,6 +21,7 @@ use std::time::Instant;
 use crate::event::Event;
 use crate::handler::DatagramServer;
 use crate::lifecycle::Control;
+use crate::loop_guard::LoopGuard;
 use crate::policy::{DatagramPolicy, RateLimiter};
 
 /// Larger than any UDP payload (65,507 bytes over IPv4), so nothing is cut.
@@ -36,6 +37,9 @@ pub(crate) struct UdpService {
     pub server: Box<dyn DatagramServer>,
     pub policy: DatagramPolicy,
     pub limiter: Mutex<RateLimiter>,
+    /// Breaks reflection loops: the same payload again and again from one
+    /// peer.
+    pub guard: Mutex<LoopGuard>,
 }
 
 /// A loop's buffers for receiving and answering datagrams.
@@ -90,13 +94,18 @@ impl Datagrams {
                 }
             };
             self.to.clear();
+            let Ok(mut guard) = service.guard.lock() else {
+                return false;
+            };
+            let now = Instant::now();
             for (i, reply) in self.replies.iter_mut().enumerate().take(n) {
                 if let (request, Some(from)) = self.batch.datagram(i) {
-                    if answer(service, control, request, from, reply) {
+                    if answer(service, control, &mut guard, now, request, from, reply) {
                         self.to.push(i);
                     }
                 }
             }
+            drop(guard);
             let failed = self.batch.send(fd, &self.to, &self.replies);
             for (_, e) in &failed {
                 report(control, service, "sending a reply", e);
@@ -142,9 +151,21 @@ impl Datagrams {
                 }
             };
             let request = &self.buf[..n];
-            if !answer(service, control, request, from, &mut self.reply) {
+            let Ok(mut guard) = service.guard.lock() else {
+                return false;
+            };
+            if !answer(
+                service,
+                control,
+                &mut guard,
+                Instant::now(),
+                request,
+                from,
+                &mut self.reply,
+            ) {
                 continue;
             }
+            drop(guard);
             match socket.send_to(&self.reply, from) {
                 Ok(_) if control.wants_data => control.emit(&Event::Datagram {
                     service: &service.name,
@@ -178,11 +199,13 @@ fn receive_failed(control: &Control, service: &UdpService, e: &io::Error) -> boo
 }
 
 /// Decides on one datagram from `from` and makes the reply in `reply`:
-/// the policy first, then the server, then the rate limit. Returns whether
-/// to send it.
+/// the policy first, then the loop guard, then the server, then the rate
+/// limit. Returns whether to send it.
 fn answer(
     service: &UdpService,
     control: &Control,
+    guard: &mut LoopGuard,
+    now: Instant,
     request: &[u8],
     from: SocketAddr,
     reply: &mut Vec<u8>,
@@ -195,6 +218,14 @@ fn answer(
             service: &service.name,
             peer,
             why,
+        });
+        return false;
+    }
+    if !guard.allow(from, request, now) {
+        control.emit(&Event::Refused {
+            service: &service.name,
+            peer,
+            why: "the same datagram again and again (a reflection loop?)",
         });
         return false;
     }
