@@ -200,6 +200,7 @@ impl Proc {
     /// before that, the signal's default action would kill it.
     pub fn signal(&self, name: &str) {
         let number = match name {
+            "HUP" => 1,
             "INT" => 2,
             "TERM" => 15,
             other => panic!("no number for SIG{other}"),

@@ -6,7 +6,9 @@
 //! not match what was sent; 69 (EX_UNAVAILABLE) when not a single
 //! connection could be opened or not a single UDP reply came back; 74
 //! (EX_IOERR) when connections opened but no request completed (a server
-//! that resets or stalls); 64 for bad flags; 68 for an unknown host.
+//! that resets or stalls), or when some of the connections asked for never
+//! opened (the run measured fewer than asked); 64 for bad flags or a
+//! `--server-pid` with no such process; 68 for an unknown host.
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -16,6 +18,7 @@ use std::time::Duration;
 use bench::{Config, Progress, Report, Transport, Workload};
 use indicatif::{ProgressBar, ProgressStyle};
 
+use crate::args;
 use crate::exit::{self, Code};
 
 /// Arguments of `netlab bench`.
@@ -42,12 +45,13 @@ struct EchoArgs {
     #[command(flatten)]
     common: Common,
     /// Bytes per request.
-    #[arg(long, short = 's', default_value_t = 64)]
+    #[arg(long, short = 's', default_value_t = 64, allow_negative_numbers = true,
+          value_parser = args::at_least(1usize))]
     size: usize,
     /// Bulk mode: each connection streams this many bytes (suffixes K, M,
     /// G for KiB, MiB, GiB) while reading the echo back; runs until all
     /// are echoed, ignoring --duration.
-    #[arg(long, value_name = "BYTES", value_parser = parse_bytes)]
+    #[arg(long, value_name = "BYTES", allow_negative_numbers = true, value_parser = args::bytes)]
     bulk: Option<u64>,
 }
 
@@ -60,35 +64,41 @@ struct DaytimeArgs {
 #[derive(Debug, clap::Args)]
 struct Common {
     /// The server's host name or IP address.
+    #[arg(value_parser = args::host)]
     host: String,
     /// The server's port.
+    #[arg(allow_negative_numbers = true, value_parser = args::server_port)]
     port: u16,
     /// Use UDP: one datagram per request, a reply expected within --timeout.
     #[arg(long)]
     udp: bool,
     /// Concurrent connections (UDP: sockets, each with --depth requests in flight).
-    #[arg(long, short = 'c', default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, short = 'c', default_value_t = 10, allow_negative_numbers = true,
+          value_parser = args::at_least(1u32))]
     connections: u32,
     /// UDP: requests in flight on each socket (1: wait for each reply, so
     /// the run measures wake-ups; more: the server always has work queued).
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    #[arg(long, default_value_t = 1, allow_negative_numbers = true,
+          value_parser = args::between(1u32, 1024))]
     depth: u32,
     /// How long to run, in seconds (fractions allowed: 0.5).
-    #[arg(long, short = 'd', default_value = "5", value_parser = parse_secs)]
+    #[arg(long, short = 'd', default_value = "5", allow_negative_numbers = true,
+          value_parser = parse_secs)]
     duration: Duration,
     /// Print one JSON object on stdout and nothing else there.
     #[arg(long)]
     json: bool,
     /// Also report this server process's CPU time per request (per
     /// connection for daytime, per GB for bulk) and its RSS, from /proc.
-    #[arg(long, value_name = "PID")]
+    #[arg(long, value_name = "PID", allow_negative_numbers = true, value_parser = args::at_least(1u32))]
     server_pid: Option<u32>,
     /// Load-generator event-loop threads.
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=64))]
+    #[arg(long, default_value_t = 1, allow_negative_numbers = true,
+          value_parser = args::between(1u32, 64))]
     threads: u32,
     /// Seconds before a UDP request counts as lost (default 0.2), or before
     /// a TCP connect or a stalled transfer counts as an error (default 10).
-    #[arg(long, value_parser = parse_secs)]
+    #[arg(long, allow_negative_numbers = true, value_parser = parse_secs)]
     timeout: Option<Duration>,
 }
 
@@ -100,27 +110,6 @@ fn parse_secs(s: &str) -> Result<Duration, String> {
         return Err(format!("`{s}` is not a positive number of seconds"));
     }
     Ok(Duration::from_secs_f64(secs))
-}
-
-fn parse_bytes(s: &str) -> Result<u64, String> {
-    let t = s.trim();
-    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-    let (digits, suffix) = t.split_at(split);
-    let n: u64 = digits
-        .parse()
-        .map_err(|_| format!("`{s}` is not a byte count (like 1048576, 256M, 1G)"))?;
-    let unit: u64 = match suffix.to_ascii_lowercase().as_str() {
-        "" | "b" => 1,
-        "k" | "kb" | "kib" => 1 << 10,
-        "m" | "mb" | "mib" => 1 << 20,
-        "g" | "gb" | "gib" => 1 << 30,
-        _ => return Err(format!("unknown unit in `{s}`: use K, M or G")),
-    };
-    match n.checked_mul(unit) {
-        Some(0) => Err("the byte count must be at least 1".into()),
-        Some(v) => Ok(v),
-        None => Err(format!("`{s}` is too large")),
-    }
 }
 
 /// Runs `netlab bench`.
@@ -135,6 +124,16 @@ pub fn run(args: BenchArgs) -> ExitCode {
         ),
         BenchWorkload::Daytime(d) => (d.common, Workload::Daytime),
     };
+    if let Some(pid) = common.server_pid {
+        // Before the run, not after it as an unreadable /proc file.
+        if !std::path::Path::new(&format!("/proc/{pid}")).exists() {
+            return exit::report(
+                format!("--server-pid {pid}: no such process"),
+                Some("give the server's process id, e.g. from `pgrep netlab`"),
+                Code::Usage,
+            );
+        }
+    }
     let addr = match netcore::resolve(&common.host, common.port) {
         Ok(addrs) => match addrs.first() {
             Some(addr) => *addr,
@@ -206,6 +205,22 @@ pub fn run(args: BenchArgs) -> ExitCode {
             ),
             Some("the server corrupted, lost or reordered data"),
             Code::DataErr,
+        );
+    }
+    if report.connect_failures > 0 {
+        // The figures above are for fewer connections than asked for.
+        let asked = report.connections as u64;
+        return exit::report(
+            format!(
+                "only {} of {asked} connections opened: {}",
+                asked.saturating_sub(report.connect_failures),
+                report
+                    .first_error
+                    .as_deref()
+                    .unwrap_or("the rest failed to connect")
+            ),
+            Some("ask for fewer --connections, or raise the open-files limit with `ulimit -n`"),
+            Code::IoErr,
         );
     }
     Code::Ok.into()
@@ -293,17 +308,6 @@ fn show_progress<T>(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn byte_counts_take_binary_suffixes() {
-        assert_eq!(parse_bytes("4096"), Ok(4096));
-        assert_eq!(parse_bytes("256M"), Ok(256 << 20));
-        assert_eq!(parse_bytes("1GiB"), Ok(1 << 30));
-        assert_eq!(parse_bytes("8k"), Ok(8192));
-        assert!(parse_bytes("0").is_err());
-        assert!(parse_bytes("12X").is_err());
-        assert!(parse_bytes("-1").is_err());
-    }
 
     #[test]
     fn durations_take_fractions() {

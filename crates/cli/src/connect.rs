@@ -1,6 +1,6 @@
 //! `netlab connect daytime|echo HOST PORT`: the lecture's clients.
 
-use std::io::{self, Write};
+use std::io::{self, IsTerminal};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -8,25 +8,32 @@ use clap::Args;
 use netcore::Client;
 
 use crate::exit::{self, Code};
-use crate::{Protocol, seconds};
+use crate::reply::{self, ReplyOutput};
+use crate::{Protocol, args, seconds};
 
 /// Arguments of `netlab connect`.
 #[derive(Debug, Args)]
 pub struct ConnectArgs {
     /// The service to talk to.
     pub protocol: Protocol,
-    /// The server: a host name or an IPv4 or IPv6 address.
+    /// The server: a host name or an IPv4 or IPv6 address (a link-local
+    /// one with its interface: fe80::1%eth0).
+    #[arg(value_parser = args::host)]
     pub host: String,
     /// The server's port.
-    #[arg(value_parser = clap::value_parser!(u16).range(1..))]
+    #[arg(allow_negative_numbers = true, value_parser = args::server_port)]
     pub port: u16,
     /// Use UDP instead of TCP.
     #[arg(long)]
     pub udp: bool,
     /// Seconds to wait to connect, and for the server's reply once there is
     /// nothing more to send (UDP: per attempt; 2 retries).
-    #[arg(long, default_value = "10", value_parser = seconds)]
+    #[arg(long, default_value = "10", allow_negative_numbers = true, value_parser = seconds)]
     pub timeout: Duration,
+    /// Accept at most this many bytes from the server (suffixes K, M, G);
+    /// past it, stop reading and exit 74. Default: no limit.
+    #[arg(long, value_name = "BYTES", allow_negative_numbers = true, value_parser = args::bytes)]
+    pub max_bytes: Option<u64>,
 }
 
 /// Runs `netlab connect`.
@@ -34,7 +41,9 @@ pub fn run(args: ConnectArgs) -> ExitCode {
     let timeout = (!args.timeout.is_zero()).then_some(args.timeout);
     let client = Client::new().timeout(timeout);
     let stdout = io::stdout();
-    let mut out = stdout.lock();
+    // A terminal gets control characters escaped: the server chose them.
+    let terminal = stdout.is_terminal();
+    let mut out = ReplyOutput::new(stdout.lock(), terminal, args.max_bytes);
     let (host, port) = (args.host.as_str(), args.port);
     let result = match (args.protocol, args.udp) {
         (Protocol::Daytime, false) => {
@@ -51,7 +60,8 @@ pub fn run(args: ConnectArgs) -> ExitCode {
                 .map_err(Failure::from)
         }
     };
-    let _ = out.flush();
+    let finished = out.finish();
+    let result = result.and_then(|_| finished.map_err(Failure::Output));
     match result {
         Ok(_) => Code::Ok.into(),
         Err(Failure::Net(e)) => {
@@ -60,6 +70,11 @@ pub fn run(args: ConnectArgs) -> ExitCode {
         }
         // Whoever read our output went away (`| head`): not an error.
         Err(Failure::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe => Code::Ok.into(),
+        Err(Failure::Output(e)) if reply::too_much(&e).is_some() => exit::report(
+            e,
+            Some("raise --max-bytes if the server is meant to send that much"),
+            Code::IoErr,
+        ),
         Err(Failure::Output(e)) => {
             exit::report(format!("writing the reply: {e}"), None, Code::IoErr)
         }

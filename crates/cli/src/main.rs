@@ -1,15 +1,18 @@
 //! The `netlab` command: thin glue that parses flags, calls the netlab
 //! crates, prints, and maps errors to sysexits codes.
 
+mod args;
 mod bench;
 mod connect;
 mod exit;
+mod limits;
 mod render;
+mod reply;
 mod resolve;
 mod serve;
 
+use std::io::Write;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
@@ -30,7 +33,7 @@ temporary failure, 77 permission denied.";
 enum Command {
     /// Print the IP address of host names (and host names of IP addresses).
     Resolve(resolve::ResolveArgs),
-    /// Run a daytime or echo server until SIGINT or SIGTERM.
+    /// Run a daytime or echo server until SIGINT, SIGTERM or SIGHUP.
     Serve(serve::ServeArgs),
     /// Talk to a daytime or echo server.
     Connect(connect::ConnectArgs),
@@ -57,22 +60,7 @@ impl Protocol {
     }
 }
 
-/// The longest time any option takes: a year.
-const MAX_SECONDS: f64 = 365.0 * 24.0 * 3600.0;
-
-/// Parses a number of seconds, fractions allowed (`0.5`), up to a year.
-pub fn seconds(text: &str) -> Result<Duration, String> {
-    let secs: f64 = text
-        .trim()
-        .parse()
-        .map_err(|_| format!("{text:?} is not a number of seconds"))?;
-    if !(0.0..=MAX_SECONDS).contains(&secs) {
-        return Err(format!(
-            "{text:?} is not a number of seconds from 0 to {MAX_SECONDS}"
-        ));
-    }
-    Ok(Duration::from_secs_f64(secs))
-}
+pub use args::seconds;
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -81,6 +69,13 @@ fn main() -> ExitCode {
             // --help and --version.
             let _ = e.print();
             return exit::Code::Ok.into();
+        }
+        Err(e) if e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            // Bare `netlab` (or `netlab bench`): the help, on stdout, as
+            // git and cargo print theirs, not as an error line. Like git
+            // (and unlike cargo) the exit code says nothing was done.
+            let _ = write!(std::io::stdout(), "{}", e.render());
+            return exit::Code::Usage.into();
         }
         Err(e) => return usage_error(&e),
     };
@@ -121,16 +116,6 @@ fn one_line(rendered: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn seconds_accept_fractions_and_refuse_junk() {
-        assert_eq!(seconds("0.5"), Ok(Duration::from_millis(500)));
-        assert_eq!(seconds("3"), Ok(Duration::from_secs(3)));
-        assert!(seconds("-1").is_err());
-        assert!(seconds("1e19").is_err());
-        assert!(seconds("NaN").is_err());
-        assert!(seconds("soon").is_err());
-    }
 
     #[test]
     fn usage_errors_keep_the_missing_argument() {

@@ -6,14 +6,20 @@
 //! a pager) or a pipe nobody reads must never stall the server. When the
 //! queue is full, lines are dropped and counted, and the count is printed
 //! once there is room again.
+//!
+//! A flood of datagrams the UDP policy refuses (spoofed sources, a loop)
+//! would otherwise print a line each: at most [`REFUSED_PER_SECOND`] lines
+//! per second are printed for each reason, and the rest are counted in one
+//! line once the second has passed.
 
 use std::fmt::Write as _;
 use std::io::Write;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use netcore::{CloseReason, Event, Observer};
 
@@ -22,6 +28,9 @@ const SHOW_MAX: usize = 200;
 
 /// Lines waiting for the writer thread, at most.
 const QUEUE: usize = 8192;
+
+/// `Refused datagram` lines printed per second for one reason, at most.
+pub const REFUSED_PER_SECOND: u32 = 5;
 
 /// The sending side of the stdout writer thread.
 #[derive(Debug)]
@@ -83,6 +92,8 @@ pub struct LectureLog {
     /// The server is an echo server in line mode: a client that sends
     /// nothing "crashed", in the lecture's words.
     pub line_mode: bool,
+    /// Refused datagrams per reason, for the rate limit on their lines.
+    pub refusals: Refusals,
 }
 
 impl Observer for LectureLog {
@@ -167,12 +178,20 @@ impl Observer for LectureLog {
                 let _ = writeln!(text, "Wrote to client: {}", show(reply));
             }
             Event::Refused { peer, why, .. } => {
-                let _ = writeln!(text, "Refused datagram from {}: {why}", tuple(*peer));
+                let (summary, show) = self.refusals.refused(why, Instant::now());
+                text.push_str(&summary);
+                if show {
+                    let _ = writeln!(text, "Refused datagram from {}: {why}", tuple(*peer));
+                }
             }
             Event::ShuttingDown { open } => {
+                text.push_str(&self.refusals.flush());
                 let _ = writeln!(text, "Shutting down ({open} connections open)");
             }
-            Event::Stopped => text.push_str("Stopped\n"),
+            Event::Stopped => {
+                text.push_str(&self.refusals.flush());
+                text.push_str("Stopped\n");
+            }
             _ => {}
         }
         if !text.is_empty() {
@@ -186,6 +205,72 @@ impl Observer for LectureLog {
     /// data itself is not shown (daytime).
     fn wants_data(&self) -> bool {
         !self.quiet
+    }
+}
+
+/// Refused datagrams counted per reason in windows of one second: the first
+/// [`REFUSED_PER_SECOND`] of a window are printed, the rest are summed up
+/// in one line when the next window starts (at the next refusal for that
+/// reason) or when the server stops. Shared by every event loop.
+#[derive(Debug, Default)]
+pub struct Refusals(Mutex<Vec<Window>>);
+
+/// One reason's current window.
+#[derive(Debug)]
+struct Window {
+    why: &'static str,
+    start: Instant,
+    shown: u32,
+    hidden: u64,
+}
+
+const WINDOW: Duration = Duration::from_secs(1);
+
+impl Refusals {
+    /// One more refusal for `why` at `now`: the summary line of a window
+    /// that has passed (or nothing), and whether to print this refusal.
+    fn refused(&self, why: &'static str, now: Instant) -> (String, bool) {
+        let mut windows = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(window) = windows.iter_mut().find(|w| w.why == why) else {
+            windows.push(Window {
+                why,
+                start: now,
+                shown: 1,
+                hidden: 0,
+            });
+            return (String::new(), true);
+        };
+        if now.saturating_duration_since(window.start) >= WINDOW {
+            let summary = window.summary();
+            window.start = now;
+            window.shown = 1;
+            return (summary, true);
+        }
+        if window.shown < REFUSED_PER_SECOND {
+            window.shown += 1;
+            return (String::new(), true);
+        }
+        window.hidden += 1;
+        (String::new(), false)
+    }
+
+    /// The summary lines of every reason's refusals not printed yet.
+    fn flush(&self) -> String {
+        let mut windows = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        windows.iter_mut().map(Window::summary).collect()
+    }
+}
+
+impl Window {
+    /// `(N more datagrams refused: WHY)`, or nothing when none was hidden;
+    /// the count starts again.
+    fn summary(&mut self) -> String {
+        let hidden = std::mem::take(&mut self.hidden);
+        match hidden {
+            0 => String::new(),
+            1 => format!("(1 more datagram refused: {})\n", self.why),
+            n => format!("({n} more datagrams refused: {})\n", self.why),
+        }
     }
 }
 
@@ -268,6 +353,36 @@ mod tests {
             tuple("[::1]:55555".parse().unwrap()),
             "('::1', 55555, 0, 0)"
         );
+    }
+
+    #[test]
+    fn refusal_lines_are_limited_per_reason_and_summed_up() {
+        let refusals = Refusals::default();
+        let t0 = Instant::now();
+        let at = |ms| t0 + Duration::from_millis(ms);
+        let shown = (0..100)
+            .filter(|i| {
+                let (summary, show) = refusals.refused("rate limit", at(*i));
+                assert_eq!(summary, "");
+                show
+            })
+            .count();
+        assert_eq!(shown, REFUSED_PER_SECOND as usize);
+        // Another reason has a window of its own.
+        assert_eq!(
+            refusals.refused("privileged source port", at(100)),
+            (String::new(), true)
+        );
+        // The next second starts with the summary of the last one.
+        assert_eq!(
+            refusals.refused("rate limit", at(1000)),
+            ("(95 more datagrams refused: rate limit)\n".to_owned(), true)
+        );
+        for i in 0..REFUSED_PER_SECOND {
+            refusals.refused("rate limit", at(1001 + u64::from(i)));
+        }
+        assert_eq!(refusals.flush(), "(1 more datagram refused: rate limit)\n");
+        assert_eq!(refusals.flush(), "");
     }
 
     #[test]

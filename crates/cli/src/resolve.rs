@@ -52,15 +52,16 @@ pub struct ResolveArgs {
     #[arg(short, long, value_name = "ADDR[:PORT]", value_parser = server)]
     pub server: Option<DnsServer>,
     /// With --server: seconds to wait for each answer [default: 2].
-    #[arg(long, value_name = "SECS", value_parser = positive_seconds)]
+    #[arg(long, value_name = "SECS", allow_negative_numbers = true, value_parser = positive_seconds)]
     pub timeout: Option<Duration>,
     /// With --server: how many times to send a query again when no answer
     /// comes [default: 1].
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=10))]
+    #[arg(long, value_name = "N", allow_negative_numbers = true,
+          value_parser = crate::args::between(0u32, 10))]
     pub retries: Option<u32>,
     /// How many lookups run at once; output stays in argument order.
     #[arg(short, long, value_name = "N", default_value_t = resolve::DEFAULT_JOBS,
-          value_parser = jobs)]
+          allow_negative_numbers = true, value_parser = jobs)]
     pub jobs: usize,
 }
 

@@ -1,17 +1,19 @@
-//! `netlab serve daytime|echo`: run a server until SIGINT or SIGTERM.
+//! `netlab serve daytime|echo`: run a server until SIGINT, SIGTERM or SIGHUP.
 
+use std::io::Write as _;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 use netcore::{Builder, DatagramBuilder, DatagramPolicy};
-use signal_hook::consts::{SIGINT, SIGTERM};
+use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 
 use crate::exit::{self, Code};
-use crate::render::{LectureLog, Output};
-use crate::{Protocol, seconds};
+use crate::limits;
+use crate::render::{LectureLog, Output, Refusals};
+use crate::{Protocol, args, seconds};
 
 /// How an echo server echoes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -29,11 +31,11 @@ pub struct ServeArgs {
     pub protocol: Protocol,
     /// Address to bind: an IPv4 or IPv6 address or a host name. Default:
     /// all interfaces, IPv4 and IPv6 on one socket.
-    #[arg(long)]
+    #[arg(long, value_parser = args::host)]
     pub host: Option<String>,
     /// Port to listen on; 0 picks a free one, printed on the "Bound" line
     /// (even with --quiet).
-    #[arg(long, short)]
+    #[arg(long, short, allow_negative_numbers = true, value_parser = args::port)]
     pub port: u16,
     /// Serve UDP datagrams instead of TCP connections.
     #[arg(long)]
@@ -42,16 +44,18 @@ pub struct ServeArgs {
     #[arg(long, value_enum, default_value_t = EchoMode::Stream, conflicts_with = "udp")]
     pub mode: EchoMode,
     /// Most connections open at once; more clients wait in the backlog (TCP).
-    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..), conflicts_with = "udp")]
+    #[arg(long, default_value_t = 10_000, allow_negative_numbers = true,
+          value_parser = args::at_least(1u64), conflicts_with = "udp")]
     pub max_connections: u64,
     /// Close a connection after this many seconds without traffic (0: never; TCP).
-    #[arg(long, default_value = "300", value_parser = seconds, conflicts_with = "udp")]
+    #[arg(long, default_value = "300", allow_negative_numbers = true, value_parser = seconds,
+          conflicts_with = "udp")]
     pub idle_timeout: Duration,
     /// Event-loop threads (default: half the cores, rounded up).
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    #[arg(long, allow_negative_numbers = true, value_parser = args::between(1u64, 1024))]
     pub threads: Option<u64>,
-    /// On SIGINT/SIGTERM, give open connections this many seconds to finish.
-    #[arg(long, default_value = "5", value_parser = seconds)]
+    /// On SIGINT/SIGTERM/SIGHUP, give open connections this many seconds to finish.
+    #[arg(long, default_value = "5", allow_negative_numbers = true, value_parser = seconds)]
     pub drain: Duration,
     /// Daytime: print the time in UTC instead of local time.
     #[arg(long)]
@@ -71,7 +75,8 @@ pub struct ServeArgs {
     #[arg(long, requires = "udp")]
     pub allow_broadcast_host: bool,
     /// UDP: most replies per second to one non-loopback source (0: no limit).
-    #[arg(long, default_value_t = 100, requires = "udp")]
+    #[arg(long, default_value_t = 100, requires = "udp", allow_negative_numbers = true,
+          value_parser = args::at_least(0u32))]
     pub rate_limit: u32,
     /// Print only errors (and the "Bound" line with --port 0).
     #[arg(long, short)]
@@ -114,8 +119,11 @@ fn serve(args: ServeArgs, out: Output) -> ExitCode {
         );
     }
     // Before the socket exists: a signal that arrives as soon as
-    // `Listening` is printed must already mean "stop gracefully".
-    let mut signals = match Signals::new([SIGINT, SIGTERM]) {
+    // `Listening` is printed must already mean "stop gracefully". SIGHUP
+    // (the terminal closed, or an operator's "reload") drains too: there
+    // is no configuration to read again, and its default action would
+    // drop every open connection mid-transfer.
+    let mut signals = match Signals::new([SIGINT, SIGTERM, SIGHUP]) {
         Ok(s) => s,
         Err(e) => {
             return exit::report(
@@ -131,8 +139,10 @@ fn serve(args: ServeArgs, out: Output) -> ExitCode {
         announce_port: args.port == 0,
         show_data: args.protocol == Protocol::Echo,
         line_mode: args.protocol == Protocol::Echo && args.mode == EchoMode::Line,
+        refusals: Refusals::default(),
     };
     let threads = args.threads.map_or(1, |n| usize::try_from(n).unwrap_or(1));
+    let mut limit_warning = None;
     let started = if args.udp {
         let mut builder = DatagramBuilder::new(addr)
             .name(args.protocol.name())
@@ -153,9 +163,14 @@ fn serve(args: ServeArgs, out: Output) -> ExitCode {
             Protocol::Echo => builder.serve(echo::Echo::new(echo_mode(args.mode))),
         }
     } else {
+        let loops = args
+            .threads
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get() as u64));
+        let (max_connections, warning) = limits::fit_max_connections(args.max_connections, loops);
+        limit_warning = warning;
         let mut builder = Builder::new(addr)
             .name(args.protocol.name())
-            .max_connections(usize::try_from(args.max_connections).unwrap_or(usize::MAX))
+            .max_connections(usize::try_from(max_connections).unwrap_or(usize::MAX))
             .idle_timeout((!args.idle_timeout.is_zero()).then_some(args.idle_timeout))
             .write_timeout(Some(Duration::from_secs(60)))
             .observer(observer);
@@ -174,6 +189,11 @@ fn serve(args: ServeArgs, out: Output) -> ExitCode {
         Ok(r) => r,
         Err(e) => return bind_failed(&e, addr),
     };
+    if let Some(warning) = limit_warning {
+        // Not an error: the server runs, with fewer connections at once.
+        // Said once it runs, so that a failure stays one line.
+        let _ = writeln!(std::io::stderr(), "{warning}");
+    }
     let handle = running.shutdown_handle();
     let drain = args.drain;
     let signals_handle = signals.handle();
@@ -233,8 +253,28 @@ fn daytime_format(args: &ServeArgs) -> Result<daytime::DaytimeFormat, ExitCode> 
             )
         })?;
     }
+    // A reply that cannot be sent would fail on every request: refuse the
+    // format once, now.
+    let longest = if args.udp {
+        format.longest_line(chrono::Utc::now())
+    } else {
+        0
+    };
+    if longest > MAX_DATAGRAM {
+        return Err(exit::report(
+            format!(
+                "--format makes daytime lines of up to {longest} bytes; a UDP reply holds at most {MAX_DATAGRAM}"
+            ),
+            Some("shorten --format, or serve it over TCP: drop --udp"),
+            Code::Usage,
+        ));
+    }
     Ok(format)
 }
+
+/// The largest UDP payload over IPv4 (65,535 bytes less the IP and UDP
+/// headers); IPv6 allows 20 more, but one limit for both keeps it simple.
+const MAX_DATAGRAM: usize = 65_507;
 
 /// The address to bind: all interfaces by default, an IP literal as is, a
 /// host name's first address.

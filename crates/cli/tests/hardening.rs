@@ -4,30 +4,9 @@
 
 mod util;
 
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
 
 use util::*;
-
-/// Runs `cmd` to the end with its output collected, killing it and failing
-/// the test if it is still running at the deadline.
-fn output_within_deadline(mut cmd: Command) -> Output {
-    let mut child = cmd
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + DEADLINE;
-    while child.try_wait().unwrap().is_none() {
-        if Instant::now() >= deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("still running after {DEADLINE:?}: a hang");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    child.wait_with_output().unwrap()
-}
 
 /// stdin that cannot be read (a directory: read(2) gives EISDIR) ends the
 /// echo session at once with one line and 74. Before, the input thread
@@ -176,4 +155,166 @@ fn options_a_transport_cannot_honour_are_usage_errors() {
             .unwrap();
         assert_error(&out, 64);
     }
+}
+
+// ---- flags ----
+
+/// A negative number for a numeric option names the option and what it
+/// takes (exit 64). Before, clap read `-1` as an unknown flag: "unexpected
+/// argument '-1' found", naming no option.
+#[test]
+fn a_negative_number_names_its_option() {
+    let cases: &[(&[&str], &str)] = &[
+        (&["serve", "echo", "--port", "-1"], "--port"),
+        (&["serve", "echo", "-p", "-1"], "--port"),
+        (
+            &["serve", "echo", "-p", "0", "--max-connections", "-5"],
+            "--max-connections",
+        ),
+        (
+            &["serve", "echo", "-p", "0", "--idle-timeout", "-1"],
+            "--idle-timeout",
+        ),
+        (
+            &["serve", "echo", "-p", "0", "--threads", "-2"],
+            "--threads",
+        ),
+        (&["serve", "echo", "-p", "0", "--drain", "-1"], "--drain"),
+        (
+            &["serve", "echo", "-p", "0", "--udp", "--rate-limit", "-1"],
+            "--rate-limit",
+        ),
+        (
+            &["connect", "echo", "127.0.0.1", "7", "--timeout", "-1"],
+            "--timeout",
+        ),
+        (&["connect", "echo", "127.0.0.1", "-7"], "<PORT>"),
+        (
+            &["connect", "echo", "127.0.0.1", "7", "--max-bytes", "-1"],
+            "--max-bytes",
+        ),
+        (
+            &["bench", "echo", "127.0.0.1", "7", "-c", "-3"],
+            "--connections",
+        ),
+        (&["bench", "echo", "127.0.0.1", "-7"], "<PORT>"),
+        (
+            &["bench", "echo", "127.0.0.1", "7", "--depth", "-1"],
+            "--depth",
+        ),
+        (
+            &["bench", "echo", "127.0.0.1", "7", "-d", "-1"],
+            "--duration",
+        ),
+        (
+            &["bench", "echo", "127.0.0.1", "7", "--size", "-64"],
+            "--size",
+        ),
+        (
+            &["bench", "echo", "127.0.0.1", "7", "--bulk", "-1"],
+            "--bulk",
+        ),
+        (
+            &["bench", "echo", "127.0.0.1", "7", "--threads", "-1"],
+            "--threads",
+        ),
+        (
+            &["bench", "echo", "127.0.0.1", "7", "--timeout", "-1"],
+            "--timeout",
+        ),
+        (
+            &["bench", "echo", "127.0.0.1", "7", "--server-pid", "-1"],
+            "--server-pid",
+        ),
+        (&["resolve", "--jobs", "-1", "localhost"], "--jobs"),
+        (&["resolve", "--retries", "-1", "localhost"], "--retries"),
+        (&["resolve", "--timeout", "-1", "localhost"], "--timeout"),
+    ];
+    for (args, option) in cases {
+        let out = netlab_cmd().args(*args).output().unwrap();
+        assert_error(&out, 64);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("invalid value '-") && stderr.contains(option),
+            "{args:?}: {stderr}"
+        );
+        assert!(
+            !stderr.contains("unexpected argument"),
+            "{args:?}: {stderr}"
+        );
+    }
+}
+
+/// An empty host is a usage error that says so (64). Before, it went to
+/// the resolver and came back as "no such host" (68).
+#[test]
+fn an_empty_host_is_a_usage_error() {
+    for args in [
+        &["serve", "echo", "--host", "", "--port", "0"][..],
+        &["serve", "daytime", "--udp", "--host", " ", "--port", "0"],
+        &["connect", "echo", "", "7"],
+        &["bench", "echo", "", "7"],
+    ] {
+        let out = netlab_cmd().args(args).output().unwrap();
+        assert_error(&out, 64);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("the host is empty"), "{args:?}: {stderr}");
+    }
+}
+
+/// Bare `netlab` prints its help on stdout, as git and cargo do, with no
+/// error line; like git, the exit code (64) says nothing was done. Before,
+/// it printed the description alone as an error: `netlab: The netlab
+/// command: ...`.
+#[test]
+fn bare_netlab_prints_the_help_on_stdout() {
+    for args in [&[][..], &["bench"]] {
+        let out = netlab_cmd().args(args).output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(64), "{args:?}");
+        assert!(stdout.contains("Usage: netlab"), "{args:?}: {stdout}");
+        assert!(stdout.contains("Commands:"), "{args:?}: {stdout}");
+        assert_eq!(String::from_utf8_lossy(&out.stderr), "", "{args:?}");
+    }
+}
+
+// ---- bench ----
+
+/// `--server-pid` of no process is a usage error before the run (64).
+/// Before, the run failed on `/proc/PID/stat` with a raw OS error and 68.
+#[test]
+fn bench_with_no_such_server_pid_is_a_usage_error() {
+    let server = serve(&["echo", "--host", "127.0.0.1"]);
+    let out = netlab_cmd()
+        .args(["bench", "echo", "127.0.0.1", &server.port.to_string()])
+        .args(["-d", "0.2", "--server-pid", "999999999"])
+        .output()
+        .unwrap();
+    assert_error(&out, 64);
+    assert_eq!(out.stdout, b"", "no run, no report");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("no such process"), "{stderr}");
+}
+
+/// A run where some of the connections asked for never opened prints its
+/// report, then one line saying how many opened, and exits 74. Before, it
+/// exited 0 with thousands failed. Here the load generator may open only
+/// 64 descriptors (`prlimit`) and is asked for 200 connections.
+#[test]
+fn bench_where_connections_failed_to_open_is_74() {
+    let Some(prlimit) = require_tool("prlimit", "util-linux") else {
+        return;
+    };
+    let server = serve(&["echo", "--host", "127.0.0.1"]);
+    let mut cmd = Command::new(prlimit);
+    cmd.args(["--nofile=64:64", "--", env!("CARGO_BIN_EXE_netlab")])
+        .args(["bench", "echo", "127.0.0.1", &server.port.to_string()])
+        .args(["-c", "200", "-d", "0.3"])
+        .stdin(Stdio::null());
+    let out = output_within_deadline(cmd);
+    assert_error(&out, 74);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("of 200 connections opened"), "{stderr}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("connections failed to open"), "{stdout}");
 }

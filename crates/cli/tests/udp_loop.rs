@@ -7,8 +7,6 @@
 
 mod util;
 
-use std::process::Command;
-
 use util::*;
 
 /// Runs inside the namespace: brings up loopback, starts two servers,

@@ -2,7 +2,7 @@
 //! UDP and tests.
 
 use chrono::format::{Item, StrftimeItems};
-use chrono::{DateTime, Local, Utc};
+use chrono::{DateTime, Datelike, Local, TimeZone, Utc};
 
 /// The lecture's format: `time.asctime()`, C's `ctime` without the newline:
 /// `Wed Feb 11 16:32:10 2026`, the day of the month space-padded.
@@ -129,6 +129,33 @@ impl DaytimeFormat {
         line.push_str(self.ending.as_str());
         line
     }
+
+    /// The length in bytes of the longest line this format makes around
+    /// `now`: the most of [`DaytimeFormat::line`] at `now` and at instants
+    /// in `now`'s year that give every month name, weekday name and
+    /// two-digit day and hour its turn (and both sides of a summer-time
+    /// change), ending included. For checking once, before serving, that
+    /// every line fits in a UDP datagram.
+    ///
+    /// ```
+    /// let f = daytime::DaytimeFormat::lecture().strftime("%A, %B").unwrap();
+    /// // "Wednesday, September\n"
+    /// assert_eq!(f.utc(true).longest_line(chrono::Utc::now()), 21);
+    /// ```
+    pub fn longest_line(&self, now: DateTime<Utc>) -> usize {
+        let year = now.year();
+        // The 28th exists in every month; 21 to 27 September is a week of
+        // the longest month name.
+        let months =
+            (1..=12).filter_map(|m| Utc.with_ymd_and_hms(year, m, 28, 23, 59, 59).single());
+        let week = (21..=27).filter_map(|d| Utc.with_ymd_and_hms(year, 9, d, 12, 0, 0).single());
+        std::iter::once(now)
+            .chain(months)
+            .chain(week)
+            .map(|t| self.line(t).len())
+            .max()
+            .unwrap_or(0)
+    }
 }
 
 /// Where the time comes from; tests inject a fixed one.
@@ -160,7 +187,7 @@ impl Clock for FixedClock {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::{NaiveDateTime, TimeZone};
+    use chrono::NaiveDateTime;
 
     fn at(y: i32, mo: u32, d: u32, h: u32, mi: u32, s: u32) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(y, mo, d, h, mi, s).unwrap()
@@ -178,6 +205,19 @@ mod tests {
             "Sun Feb  1 09:05:03 2026\n"
         );
         assert_eq!(f.line(at(2026, 2, 1, 9, 5, 3)).len(), 25);
+    }
+
+    #[test]
+    fn the_longest_line_gives_every_name_its_turn() {
+        let f = DaytimeFormat::lecture().utc(true);
+        assert_eq!(f.longest_line(at(2026, 5, 1, 0, 0, 0)), 25);
+        // In May, the month name is short; the longest is September's.
+        let names = f.strftime("%A %B").unwrap();
+        assert_eq!(names.line(at(2026, 5, 1, 0, 0, 0)), "Friday May\n");
+        assert_eq!(
+            names.longest_line(at(2026, 5, 1, 0, 0, 0)),
+            "Wednesday September\n".len()
+        );
     }
 
     #[test]

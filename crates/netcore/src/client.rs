@@ -12,6 +12,8 @@ use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
 use crate::error::{Error, Result};
 
+mod scope;
+
 /// How to reach a server: timeouts and retries. Cheap to clone.
 ///
 /// ```
@@ -264,11 +266,15 @@ fn refused_or(addr: SocketAddr, op: &'static str, source: io::Error) -> Error {
 
 /// Resolves `host:port` with the system resolver (`getaddrinfo(3)`), in the
 /// resolver's order; never empty. IP literals, with or without brackets,
-/// need no lookup.
+/// need no lookup, and an IPv6 literal may carry a scope (RFC 4007):
+/// `fe80::1%eth0` or `fe80::1%2`, an interface name or index, for any IPv6
+/// address (glibc takes names only for link-local ones).
 ///
 /// ```
 /// let addrs = netcore::resolve("[::1]", 7).unwrap();
 /// assert_eq!(addrs[0].to_string(), "[::1]:7");
+/// let scoped = netcore::resolve("fe80::1%2", 7).unwrap();
+/// assert_eq!(scoped[0].to_string(), "[fe80::1%2]:7");
 /// ```
 pub fn resolve(host: &str, port: u16) -> Result<Vec<SocketAddr>> {
     let bare = host
@@ -282,6 +288,9 @@ pub fn resolve(host: &str, port: u16) -> Result<Vec<SocketAddr>> {
         host: host.to_owned(),
         source,
     };
+    if let Some(scoped) = scope::parse(bare, port) {
+        return scoped.map(|addr| vec![addr.into()]).map_err(err);
+    }
     if is_invalid_name(bare) {
         return Err(err(io::Error::new(io::ErrorKind::NotFound, "no such host")));
     }

@@ -246,7 +246,8 @@ impl Builder {
 
 impl DatagramBuilder {
     /// Bind the UDP socket (or take the adopted one), then start an engine
-    /// answering datagrams with `server`, under the [`DatagramPolicy`].
+    /// answering datagrams with `server`, under the
+    /// [`DatagramPolicy`](crate::DatagramPolicy).
     pub fn serve<D: DatagramServer>(self, server: D) -> Result<Running> {
         Engine::new()
             .threads(self.threads)

@@ -8,7 +8,7 @@
 #![allow(dead_code)]
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 /// `tests/peers`, the lecture's Python programs, from this package.
@@ -66,6 +66,26 @@ pub fn serve_env(args: &[&str], env: &[(&str, &str)]) -> NetlabServer {
     proc.stdout
         .wait_for("Listening", |l| l.iter().any(|x| x == "Listening"));
     NetlabServer { proc, port }
+}
+
+/// Runs `cmd` to the end with its output collected, killing it and failing
+/// the test if it is still running at the deadline.
+pub fn output_within_deadline(mut cmd: Command) -> Output {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + DEADLINE;
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("still running after {DEADLINE:?}: a hang");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child.wait_with_output().unwrap()
 }
 
 /// A port on `ip` that was free a moment ago: bound, then dropped.
