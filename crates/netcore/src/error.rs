@@ -82,6 +82,16 @@ pub enum Error {
         #[source]
         source: io::Error,
     },
+    /// The inetd driver could not take over its descriptors or start the
+    /// thread that reads its input.
+    #[error("{op}: {}", describe(source))]
+    Inetd {
+        /// What was being done (`duplicating standard input`, ...).
+        op: &'static str,
+        /// The operating system's error.
+        #[source]
+        source: io::Error,
+    },
     /// The server's event loop could not be started.
     #[error("starting the server's event loop: {source}")]
     Engine {
@@ -89,11 +99,26 @@ pub enum Error {
         #[source]
         source: io::Error,
     },
+    /// A descriptor passed by socket activation is not a listening TCP or
+    /// a bound UDP socket, or could not be inspected
+    /// (`adopting socket-activated descriptor 3: not a socket`).
+    #[error("adopting socket-activated descriptor {fd}: {problem}")]
+    Activation {
+        /// The descriptor number (3 for the first).
+        fd: i32,
+        /// What the descriptor is instead (`not a socket`, `a TCP socket
+        /// that is not listening`), or, with a `source`, the step that failed.
+        problem: &'static str,
+        /// The operating system's error, when a system call failed.
+        #[source]
+        source: Option<io::Error>,
+    },
 }
 
 impl Error {
     /// The [`io::ErrorKind`] behind this error; [`io::ErrorKind::TimedOut`]
-    /// for [`Error::Timeout`].
+    /// for [`Error::Timeout`], [`io::ErrorKind::InvalidInput`] for an
+    /// [`Error::Activation`] descriptor of the wrong kind.
     pub fn io_kind(&self) -> io::ErrorKind {
         match self {
             Error::Open { source, .. }
@@ -102,8 +127,12 @@ impl Error {
             | Error::Resolve { source, .. }
             | Error::Connect { source, .. }
             | Error::Io { source, .. }
+            | Error::Inetd { source, .. }
             | Error::Engine { source } => source.kind(),
             Error::Timeout { .. } => io::ErrorKind::TimedOut,
+            Error::Activation { source, .. } => source
+                .as_ref()
+                .map_or(io::ErrorKind::InvalidInput, io::Error::kind),
         }
     }
 }

@@ -71,6 +71,7 @@
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
 mod accept;
+mod activation;
 mod builder;
 mod client;
 mod conn;
@@ -92,6 +93,7 @@ mod stream_io;
 mod timers;
 mod udp;
 
+pub use activation::{Activated, ActivatedSocket, activated_sockets};
 pub use builder::{Builder, DEFAULT_OUTPUT_BUDGET};
 pub use client::{Client, DatagramClient, Stream, is_invalid_name, resolve};
 pub use datagram_builder::DatagramBuilder;
