@@ -178,10 +178,17 @@ impl Observer for LectureLog {
                 let _ = writeln!(text, "Wrote to client: {}", show(reply));
             }
             Event::Refused { peer, why, .. } => {
-                let (summary, show) = self.refusals.refused(why, Instant::now());
+                let (summary, show) = self.refusals.refused("datagram", why, Instant::now());
                 text.push_str(&summary);
                 if show {
                     let _ = writeln!(text, "Refused datagram from {}: {why}", tuple(*peer));
+                }
+            }
+            Event::Rejected { peer, why, .. } => {
+                let (summary, show) = self.refusals.refused("connection", why, Instant::now());
+                text.push_str(&summary);
+                if show {
+                    let _ = writeln!(text, "Refused connection from {}: {why}", tuple(*peer));
                 }
             }
             Event::ShuttingDown { open } => {
@@ -218,6 +225,8 @@ pub struct Refusals(Mutex<Vec<Window>>);
 /// One reason's current window.
 #[derive(Debug)]
 struct Window {
+    /// `datagram` or `connection`.
+    what: &'static str,
     why: &'static str,
     start: Instant,
     shown: u32,
@@ -229,10 +238,11 @@ const WINDOW: Duration = Duration::from_secs(1);
 impl Refusals {
     /// One more refusal for `why` at `now`: the summary line of a window
     /// that has passed (or nothing), and whether to print this refusal.
-    fn refused(&self, why: &'static str, now: Instant) -> (String, bool) {
+    fn refused(&self, what: &'static str, why: &'static str, now: Instant) -> (String, bool) {
         let mut windows = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        let Some(window) = windows.iter_mut().find(|w| w.why == why) else {
+        let Some(window) = windows.iter_mut().find(|w| w.why == why && w.what == what) else {
             windows.push(Window {
+                what,
                 why,
                 start: now,
                 shown: 1,
@@ -268,8 +278,8 @@ impl Window {
         let hidden = std::mem::take(&mut self.hidden);
         match hidden {
             0 => String::new(),
-            1 => format!("(1 more datagram refused: {})\n", self.why),
-            n => format!("({n} more datagrams refused: {})\n", self.why),
+            1 => format!("(1 more {} refused: {})\n", self.what, self.why),
+            n => format!("({n} more {}s refused: {})\n", self.what, self.why),
         }
     }
 }
@@ -362,7 +372,7 @@ mod tests {
         let at = |ms| t0 + Duration::from_millis(ms);
         let shown = (0..100)
             .filter(|i| {
-                let (summary, show) = refusals.refused("rate limit", at(*i));
+                let (summary, show) = refusals.refused("datagram", "rate limit", at(*i));
                 assert_eq!(summary, "");
                 show
             })
@@ -370,16 +380,16 @@ mod tests {
         assert_eq!(shown, REFUSED_PER_SECOND as usize);
         // Another reason has a window of its own.
         assert_eq!(
-            refusals.refused("privileged source port", at(100)),
+            refusals.refused("datagram", "privileged source port", at(100)),
             (String::new(), true)
         );
         // The next second starts with the summary of the last one.
         assert_eq!(
-            refusals.refused("rate limit", at(1000)),
+            refusals.refused("datagram", "rate limit", at(1000)),
             ("(95 more datagrams refused: rate limit)\n".to_owned(), true)
         );
         for i in 0..REFUSED_PER_SECOND {
-            refusals.refused("rate limit", at(1001 + u64::from(i)));
+            refusals.refused("datagram", "rate limit", at(1001 + u64::from(i)));
         }
         assert_eq!(refusals.flush(), "(1 more datagram refused: rate limit)\n");
         assert_eq!(refusals.flush(), "");

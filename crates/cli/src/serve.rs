@@ -47,6 +47,12 @@ pub struct ServeArgs {
     #[arg(long, default_value_t = 10_000, allow_negative_numbers = true,
           value_parser = args::at_least(1u64), conflicts_with = "udp")]
     pub max_connections: u64,
+    /// Most connections open at once from one source address, like xinetd's
+    /// per_source (default: no limit of its own; the last eighth of
+    /// --max-connections is always kept for new sources) (TCP).
+    #[arg(long, allow_negative_numbers = true, value_parser = args::at_least(1u64),
+          conflicts_with = "udp")]
+    pub max_per_source: Option<u64>,
     /// Close a connection after this many seconds without traffic (0: never; TCP).
     #[arg(long, default_value = "300", allow_negative_numbers = true, value_parser = seconds,
           conflicts_with = "udp")]
@@ -171,6 +177,10 @@ fn serve(args: ServeArgs, out: Output) -> ExitCode {
         let mut builder = Builder::new(addr)
             .name(args.protocol.name())
             .max_connections(usize::try_from(max_connections).unwrap_or(usize::MAX))
+            .max_per_source(
+                args.max_per_source
+                    .map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
+            )
             .idle_timeout((!args.idle_timeout.is_zero()).then_some(args.idle_timeout))
             .write_timeout(Some(Duration::from_secs(60)))
             .observer(observer);

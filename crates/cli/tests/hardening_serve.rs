@@ -180,3 +180,38 @@ fn a_low_open_files_limit_lowers_max_connections_with_a_warning() {
         "{errors:?}"
     );
 }
+
+/// `--max-per-source N` (xinetd's per_source): the extra connection from
+/// the same address is closed at once and logged, while another address
+/// is served.
+#[test]
+fn max_per_source_refuses_the_extra_connection_and_says_so() {
+    let server = serve(&["echo", "--host", "127.0.0.1", "--max-per-source", "2"]);
+    let addr: SocketAddr = ([127, 0, 0, 1], server.port).into();
+    let held: Vec<TcpStream> = (0..2).map(|_| connect_when_ready(addr)).collect();
+    server.proc.stdout.wait_for("two connections", |l| {
+        l.iter().filter(|x| *x == "Accepted connection").count() == 2
+    });
+    let mut third = connect_when_ready(addr);
+    let mut buf = [0u8; 1];
+    // Closed without a byte: end-of-file, or a reset if our bytes were unread.
+    assert!(matches!(third.read(&mut buf), Ok(0) | Err(_)));
+    let line = server
+        .proc
+        .stdout
+        .wait_prefix("Refused connection from ('127.0.0.1', ");
+    assert!(line.ends_with("): per-source limit"), "{line}");
+    // Another source address (all of 127.0.0.0/8 is this machine) gets in.
+    let other = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    other
+        .bind(&SocketAddr::from(([127, 0, 0, 2], 0)).into())
+        .unwrap();
+    other.connect(&addr.into()).unwrap();
+    let mut other: TcpStream = other.into();
+    other.set_read_timeout(Some(DEADLINE)).unwrap();
+    other.write_all(b"hi").unwrap();
+    let mut two = [0u8; 2];
+    other.read_exact(&mut two).unwrap();
+    assert_eq!(&two, b"hi");
+    drop(held);
+}
