@@ -158,6 +158,10 @@ impl Observer for LectureLog {
                 CloseReason::ReadTimeout => text.push_str("Closed socket: read timeout\n"),
                 CloseReason::WriteTimeout => text.push_str("Closed socket: write timeout\n"),
                 CloseReason::HandlerPanic => text.push_str("Closed socket: the handler failed\n"),
+                CloseReason::Refused if self.line_mode => {
+                    text.push_str("Closed socket: a line longer than the limit\n");
+                }
+                CloseReason::Refused => text.push_str("Closed socket: input refused\n"),
                 CloseReason::Shutdown => text.push_str("Closed socket: server shutting down\n"),
                 _ => {}
             },

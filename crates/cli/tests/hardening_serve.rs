@@ -215,3 +215,22 @@ fn max_per_source_refuses_the_extra_connection_and_says_so() {
     assert_eq!(&two, b"hi");
     drop(held);
 }
+
+/// Line mode: a line over the limit is logged and the connection closed at
+/// once, without waiting (up to 2 s) for the rest of what the client sends.
+#[test]
+fn a_line_over_the_limit_is_logged_and_closed_at_once() {
+    let server = serve(&["echo", "--host", "127.0.0.1", "--mode", "line"]);
+    let mut client = connect_when_ready(([127, 0, 0, 1], server.port).into());
+    let long = vec![b'x'; echo::DEFAULT_MAX_LINE + 10];
+    // The server may close while we are still writing: a reset is fine.
+    let _ = client.write_all(&long);
+    let mut buf = [0u8; 16];
+    // Nothing is echoed; the connection ends (end-of-file or a reset)
+    // while our side is still open.
+    assert!(matches!(client.read(&mut buf), Ok(0) | Err(_)));
+    server
+        .proc
+        .stdout
+        .wait_line("Closed socket: a line longer than the limit");
+}

@@ -110,7 +110,9 @@ impl Handler for EchoHandler {
                     conn.send(buf.line());
                     Flow::Close
                 }
-                LineStep::TooLong => Flow::Close,
+                // Waiting for the rest of a line we will never echo would
+                // only let the client hold the connection.
+                LineStep::TooLong => Flow::Abort,
             },
         }
     }
@@ -154,7 +156,7 @@ mod tests {
         let mut conn = Connection::new(&info, &mut out);
         let mut flow = handler.on_open(&mut conn);
         for chunk in chunks {
-            if flow == Flow::Close {
+            if flow != Flow::Continue {
                 break;
             }
             flow = handler.on_data(&mut conn, chunk);
@@ -194,7 +196,7 @@ mod tests {
     fn line_mode_refuses_an_endless_line() {
         let (out, flow) = run(Echo::new(Mode::Line).max_line(8), &[b"0123456789\n"], false);
         assert!(out.is_empty());
-        assert_eq!(flow, Flow::Close);
+        assert_eq!(flow, Flow::Abort);
     }
 
     #[test]

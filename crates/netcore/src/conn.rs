@@ -37,6 +37,8 @@ enum Phase {
     /// The handler (or a [`ConnHandle`]) asked to close: send what is
     /// queued, then close.
     Closing,
+    /// The handler refused the input: close now, queue and all.
+    Aborted,
     /// Our side is half-closed; input is read and discarded until the
     /// peer's end-of-file, since closing with unread input makes the kernel
     /// reset the connection under the reply (RFC 1122 4.2.2.13).
@@ -161,6 +163,7 @@ impl<H: Handler> Core<H> {
     pub fn next(&self) -> Next {
         let queued = self.queued();
         match self.phase {
+            Phase::Aborted => Next::Close(CloseReason::Refused),
             Phase::Open if self.peer_eof => {
                 if queued > 0 {
                     Next::Wait
@@ -332,8 +335,10 @@ impl<H: Handler> Core<H> {
         if let Some(timer) = asks.timer {
             self.timer_at = timer.and_then(|d| Instant::now().checked_add(d));
         }
-        if flow == Flow::Close && self.phase == Phase::Open {
-            self.phase = Phase::Closing;
+        match flow {
+            Flow::Close if self.phase == Phase::Open => self.phase = Phase::Closing,
+            Flow::Abort => self.phase = Phase::Aborted,
+            _ => {}
         }
         Ok(())
     }

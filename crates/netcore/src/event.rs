@@ -37,6 +37,8 @@ pub enum CloseReason {
     Error,
     /// The handler panicked.
     HandlerPanic,
+    /// The handler refused the peer's input ([`Flow::Abort`](crate::Flow::Abort)).
+    Refused,
     /// The server shut down and the drain deadline passed.
     Shutdown,
 }

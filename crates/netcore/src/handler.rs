@@ -62,6 +62,12 @@ pub enum Flow {
     /// any, netcore first waits up to 2 s for its end-of-file, so unread
     /// input cannot make the kernel reset the connection under the reply.
     Close,
+    /// Close at once, dropping what is queued and what the peer is still
+    /// sending (the kernel resets the connection if input is unread): for
+    /// input the handler refuses, such as a line over its limit, where
+    /// waiting for the rest would only let the peer hold the connection.
+    /// Reported as [`CloseReason::Refused`](crate::CloseReason::Refused).
+    Abort,
 }
 
 /// What a handler asked of netcore during one callback, besides output.
