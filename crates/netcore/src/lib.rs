@@ -82,6 +82,7 @@ mod event;
 mod event_loop;
 mod handle;
 mod handler;
+mod inetd;
 mod lifecycle;
 mod loop_guard;
 #[cfg(target_os = "linux")]
@@ -102,6 +103,7 @@ pub use error::{Error, Result};
 pub use event::{CloseReason, Event, Observer, Silent, Transport};
 pub use handle::ConnHandle;
 pub use handler::{Connection, ConnectionInfo, DatagramServer, Flow, Handler, Server};
+pub use inetd::Inetd;
 pub use lifecycle::{Running, ShutdownHandle};
 pub use policy::{DatagramPolicy, RateLimiter};
 pub use socket::{any_interface, unmap};
