@@ -105,9 +105,9 @@ def server_argv(name, proto, udp, port, bins):
     'daytime') on `port`, or None where that server cannot take part."""
     py = sys.executable
     if name in ('netlab', 'baseline'):
-        argv = [bins[name], 'serve', proto, '--host', HOST, '--port', str(port), '-q',
-                '--max-connections', '20000']
-        return argv + (['--udp'] if udp else [])
+        argv = [bins[name], 'serve', proto, '--host', HOST, '--port', str(port), '-q']
+        # A connection limit means nothing to UDP (and is refused with --udp).
+        return argv + (['--udp'] if udp else ['--max-connections', '20000'])
     if name == 'tokio':
         return [bins['tokio'], proto, str(port)] + (['--udp'] if udp else [])
     if name == 'floor':

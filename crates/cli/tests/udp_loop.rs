@@ -9,18 +9,19 @@ mod util;
 
 use util::*;
 
-/// Runs inside the namespace: brings up loopback, starts two servers,
-/// spoofs one datagram from B's port to A's port (and one from C to C),
-/// then prints the datagrams each server answered one second later, and
-/// half a second after that: `a b c a b c`.
+/// Runs inside the namespace: brings up loopback, starts echo servers A, B,
+/// C and E and a daytime server D, spoofs one datagram from B to A, one
+/// from C to itself and one from E to D, then prints the datagrams each
+/// server answered one second later, and half a second after that:
+/// `a b c d e a b c d e`.
 const DRIVER: &str = r#"
 import socket, struct, subprocess, sys, threading, time
 netlab = sys.argv[1]
 subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
 
 counts = {}
-def serve(name):
-    p = subprocess.Popen([netlab, "serve", "echo", "--udp", "--host", "127.0.0.1", "--port", "0"],
+def serve(name, protocol="echo"):
+    p = subprocess.Popen([netlab, "serve", protocol, "--udp", "--host", "127.0.0.1", "--port", "0"],
                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     port = None
     for line in p.stdout:
@@ -43,15 +44,17 @@ def spoof(src_port, dst_port, payload=b"round and round"):
     raw = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
     raw.sendto(ip + udp, ("127.0.0.1", 0))
 
-servers = [serve(n) for n in ("a", "b", "c")]
-(_, pa), (_, pb), (_, pc) = servers
+servers = [serve("a"), serve("b"), serve("c"), serve("d", "daytime"), serve("e")]
+(_, pa), (_, pb), (_, pc), (_, pd), (_, pe) = servers
 spoof(pb, pa)
 spoof(pc, pc)
+spoof(pe, pd)
 start = time.monotonic()
 time.sleep(1.0)
 first = dict(counts)
 time.sleep(0.5)
-print(first["a"], first["b"], first["c"], counts["a"], counts["b"], counts["c"], flush=True)
+names = ("a", "b", "c", "d", "e")
+print(*[first[n] for n in names], *[counts[n] for n in names], flush=True)
 for p, _ in servers:
     p.terminate()
     p.wait(timeout=10)
@@ -82,20 +85,20 @@ fn a_spoofed_reflection_loop_dies_out_within_a_second() {
         .split_whitespace()
         .filter_map(|w| w.parse().ok())
         .collect();
-    let [a1, b1, c1, a2, b2, c2] = numbers[..] else {
-        panic!("driver said {stdout:?}");
-    };
-    // The loop did start (each side answered at least once) ...
-    assert!(a1 >= 1 && b1 >= 1 && c1 >= 1, "{stdout}");
+    assert_eq!(numbers.len(), 10, "driver said {stdout:?}");
+    let (first, later) = numbers.split_at(5);
+    // Every loop did start (each server answered at least once) ...
+    assert!(first.iter().all(|&n| n >= 1), "{stdout}");
     // ... and was over within the first second: nothing more afterwards,
     // and only a few dozen bounces in all.
-    assert_eq!((a1, b1, c1), (a2, b2, c2), "still looping: {stdout}");
-    assert!(a2 + b2 < 200 && c2 < 200, "{stdout}");
+    assert_eq!(first, later, "still looping: {stdout}");
+    assert!(later.iter().all(|&n| n < 100), "{stdout}");
 }
 
 /// Distinct requests at full speed, from one socket with many in flight and
-/// from 16 sockets, are all answered: the loop guard looks only for the
-/// same payload again and again.
+/// from 16 sockets, are all answered, and so are a daytime client's empty
+/// requests again and again from the same sockets: the loop guard looks
+/// only for our own reply coming back, or the same non-empty payload again.
 #[test]
 fn honest_clients_at_full_speed_are_not_throttled() {
     // Quiet: the lecture's lines for 100,000 datagrams would be the
@@ -129,4 +132,36 @@ fn honest_clients_at_full_speed_are_not_throttled() {
             "{args:?}: {report}"
         );
     }
+    let mut cmd = netlab();
+    cmd.args([
+        "serve",
+        "daytime",
+        "--udp",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "0",
+        "-q",
+    ]);
+    let daytime = Proc::spawn(cmd);
+    let port = daytime.stdout.wait_prefix("Bound server socket to port ");
+    let out = netlab_cmd()
+        .args([
+            "bench",
+            "daytime",
+            "127.0.0.1",
+            &port,
+            "--udp",
+            "-c",
+            "8",
+            "-d",
+            "1",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["losses"], 0, "daytime: {report}");
+    assert!(report["ops"].as_u64().unwrap() > 5_000, "daytime: {report}");
 }

@@ -8,12 +8,15 @@
 //! chargen answer with the same line for a second at a time.
 //!
 //! So each service remembers, per peer address and port, a digest of the
-//! last payload and how many times in a row it came within the window.
-//! Past [`REPEATS`] repeats in [`WINDOW`] the datagram is dropped, which
-//! ends the loop within a few dozen bounces. An honest client sends
-//! different requests (and a fresh port per run); one that sends the same
-//! payload from one socket hundreds of times a second is throttled to
-//! `REPEATS` a second, no more.
+//! last request and of the last reply. A request is suspect when it is our
+//! own last reply coming back (an echo of us), or the same non-empty
+//! payload as that peer's last one (a server answering us with its fixed
+//! line). Past [`REPEATS`] suspects in a row within [`WINDOW`] the datagram
+//! is dropped; dropping one bounce ends the loop. An honest client sends
+//! different requests, or empty ones to a daytime server (whose reply is
+//! never empty, so never "our reply coming back"); one that sends the same
+//! non-empty payload from one socket hundreds of times a second is
+//! throttled to `REPEATS` a second, no more.
 
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
@@ -33,7 +36,11 @@ const MAX_PEERS: usize = 16_384;
 
 #[derive(Debug, Clone, Copy)]
 struct Seen {
-    digest: u64,
+    /// The last request's digest.
+    request: u64,
+    /// The last reply's digest, if one was sent.
+    reply: Option<u64>,
+    /// Suspect requests in a row, since `since`.
     repeats: u32,
     since: Instant,
 }
@@ -45,9 +52,9 @@ pub(crate) struct LoopGuard {
 }
 
 impl LoopGuard {
-    /// Whether to answer `payload` from `peer` at `now`: `false` once the
-    /// same payload has come from the same peer more than [`REPEATS`] times
-    /// within [`WINDOW`].
+    /// Whether to answer `payload` from `peer` at `now`: `false` once more
+    /// than [`REPEATS`] suspect requests (our own reply coming back, or the
+    /// same non-empty payload again) have come in a row within [`WINDOW`].
     pub fn allow(&mut self, peer: SocketAddr, payload: &[u8], now: Instant) -> bool {
         let digest = digest(payload);
         if self.peers.len() >= MAX_PEERS && !self.peers.contains_key(&peer) {
@@ -57,20 +64,34 @@ impl LoopGuard {
                 self.peers.clear();
             }
         }
-        let seen = self.peers.entry(peer).or_insert(Seen {
-            digest,
-            repeats: 0,
-            since: now,
-        });
-        if seen.digest != digest || now.saturating_duration_since(seen.since) >= WINDOW {
-            *seen = Seen {
-                digest,
-                repeats: 0,
-                since: now,
-            };
+        let Some(seen) = self.peers.get_mut(&peer) else {
+            self.peers.insert(
+                peer,
+                Seen {
+                    request: digest,
+                    reply: None,
+                    repeats: 0,
+                    since: now,
+                },
+            );
+            return true;
+        };
+        let suspect = seen.reply == Some(digest) || (!payload.is_empty() && seen.request == digest);
+        seen.request = digest;
+        if !suspect || now.saturating_duration_since(seen.since) >= WINDOW {
+            seen.repeats = 0;
+            seen.since = now;
+            return true;
         }
         seen.repeats += 1;
         seen.repeats <= REPEATS
+    }
+
+    /// Notes the reply sent to `peer`, to know it if it comes back.
+    pub fn replied(&mut self, peer: SocketAddr, reply: &[u8]) {
+        if let Some(seen) = self.peers.get_mut(&peer) {
+            seen.reply = Some(digest(reply));
+        }
     }
 }
 
@@ -102,11 +123,40 @@ mod tests {
         let answered = (0..1000)
             .filter(|_| guard.allow(peer(5000), b"loop", now))
             .count();
-        assert_eq!(answered, REPEATS as usize);
+        // The first is not a repeat, then REPEATS repeats pass.
+        assert_eq!(answered, REPEATS as usize + 1);
         // Another peer, or the same peer with another port, is not affected.
         assert!(guard.allow(peer(5001), b"loop", now));
         // After the window the peer may repeat again.
         assert!(guard.allow(peer(5000), b"loop", now + WINDOW));
+    }
+
+    #[test]
+    fn our_own_reply_coming_back_is_a_loop_even_when_empty() {
+        let mut guard = LoopGuard::default();
+        let now = Instant::now();
+        // Two echo servers bouncing an empty datagram: each request is our
+        // last reply.
+        let answered = (0..1000)
+            .filter(|_| {
+                let ok = guard.allow(peer(7), b"", now);
+                if ok {
+                    guard.replied(peer(7), b"");
+                }
+                ok
+            })
+            .count();
+        assert_eq!(answered, REPEATS as usize + 1);
+    }
+
+    #[test]
+    fn a_daytime_client_polling_with_empty_requests_is_never_throttled() {
+        let mut guard = LoopGuard::default();
+        let now = Instant::now();
+        for _ in 0..10_000 {
+            assert!(guard.allow(peer(5000), b"", now));
+            guard.replied(peer(5000), b"Tue Dec  1 04:40:00 2026\n");
+        }
     }
 
     #[test]

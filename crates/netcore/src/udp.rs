@@ -252,6 +252,7 @@ fn answer(
         });
         return false;
     }
+    guard.replied(from, reply);
     true
 }
 
