@@ -101,18 +101,24 @@ impl ShutdownHandle {
     /// then close the rest. Returns without waiting; see [`Running::wait`].
     /// Calling it again only ever brings the deadline closer.
     pub fn shutdown(&self, drain: Duration) {
+        let control = &self.control;
+        // Under the deadline's lock, so that of two callers the first has
+        // told the observer before either makes the stop visible: no loop
+        // can report a connection closed for shutdown, or `Stopped`,
+        // before `ShuttingDown`.
+        let mut deadline = control.deadline.lock().unwrap_or_else(|e| e.into_inner());
         // A drain too long to represent means "as long as it takes".
-        if let Some(deadline) = Instant::now().checked_add(drain) {
-            if let Ok(mut d) = self.control.deadline.lock() {
-                *d = Some(d.map_or(deadline, |old| old.min(deadline)));
-            }
+        if let Some(at) = Instant::now().checked_add(drain) {
+            *deadline = Some(deadline.map_or(at, |old| old.min(at)));
         }
-        if !self.control.stop.swap(true, Ordering::AcqRel) {
-            self.control.emit(&Event::ShuttingDown {
-                open: self.control.open.load(Ordering::Acquire),
+        if !control.stop.load(Ordering::Acquire) {
+            control.emit(&Event::ShuttingDown {
+                open: control.open.load(Ordering::Acquire),
             });
+            control.stop.store(true, Ordering::Release);
         }
-        self.control.wake_all();
+        drop(deadline);
+        control.wake_all();
     }
 
     /// Whether shutdown was asked for.

@@ -108,3 +108,74 @@ fn three_services_in_one_engine_with_one_shutdown() {
     assert!(std::net::TcpStream::connect(addrs[0].1).is_err());
     assert!(std::net::TcpStream::connect(addrs[1].1).is_err());
 }
+
+/// Keeps its loop busy: a timer of zero, again and again.
+struct Busy;
+struct BusyHandler;
+
+impl netcore::Handler for BusyHandler {
+    fn on_open(&mut self, conn: &mut netcore::Connection<'_>) -> netcore::Flow {
+        conn.set_timer(Duration::ZERO);
+        netcore::Flow::Continue
+    }
+    fn on_data(&mut self, _: &mut netcore::Connection<'_>, _: &[u8]) -> netcore::Flow {
+        netcore::Flow::Continue
+    }
+    fn on_timer(&mut self, conn: &mut netcore::Connection<'_>) -> netcore::Flow {
+        conn.set_timer(Duration::ZERO);
+        netcore::Flow::Continue
+    }
+}
+
+impl netcore::Server for Busy {
+    type Handler = BusyHandler;
+    fn handler(&self, _: &netcore::ConnectionInfo) -> BusyHandler {
+        BusyHandler
+    }
+}
+
+/// `ShuttingDown` comes before every connection closed for shutdown and
+/// before `Stopped`, however the threads interleave (it used to be sent
+/// after the stop flag was visible, so a loop that was awake could close
+/// its connections and report `Stopped` first).
+#[test]
+fn shutting_down_is_always_the_first_word_of_a_shutdown() {
+    for _ in 0..20 {
+        let log: Arc<Mutex<Vec<String>>> = Arc::default();
+        let seen = log.clone();
+        let running = Builder::new(any_local_v4())
+            .threads(2)
+            .observer(move |e: &Event<'_>| {
+                let line = match e {
+                    Event::ShuttingDown { .. } => {
+                        // A slow observer: what others report meanwhile
+                        // must not overtake this event.
+                        std::thread::sleep(Duration::from_millis(5));
+                        "shutting down"
+                    }
+                    Event::Closed { .. } => "closed",
+                    Event::Stopped => "stopped",
+                    _ => return,
+                };
+                seen.lock().unwrap().push(line.to_owned());
+            })
+            .serve(Busy)
+            .unwrap();
+        let clients: Vec<_> = (0..4).map(|_| connect(running.local_addr())).collect();
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while running.open_connections() < 4 {
+            assert!(std::time::Instant::now() < deadline);
+            std::thread::yield_now();
+        }
+        running.shutdown(Duration::ZERO);
+        let log = log.lock().unwrap().clone();
+        assert_eq!(
+            log.first().map(String::as_str),
+            Some("shutting down"),
+            "{log:?}"
+        );
+        assert_eq!(log.last().map(String::as_str), Some("stopped"), "{log:?}");
+        assert_eq!(log.iter().filter(|l| *l == "closed").count(), 4, "{log:?}");
+        drop(clients);
+    }
+}
