@@ -74,11 +74,11 @@ type DataLog = Arc<Mutex<Vec<(&'static str, Vec<u8>)>>>;
 fn recording_echo(mode: Mode) -> (Stop, DataLog) {
     let log = Arc::new(Mutex::new(Vec::new()));
     let sink = log.clone();
-    let observer = move |e: &Event<'_>| match e {
+    let observer = netlab::netcore::WithData(move |e: &Event<'_>| match e {
         Event::Read { data, .. } => sink.lock().unwrap().push(("read", data.to_vec())),
         Event::Wrote { data, .. } => sink.lock().unwrap().push(("wrote", data.to_vec())),
         _ => {}
-    };
+    });
     let running = Builder::new(loopback())
         .observer(observer)
         .serve(Echo::new(mode))

@@ -109,9 +109,9 @@ impl Loop {
         control.emit(&Event::Accepted { conn: &info });
         let handler = match service.server.handler(&info) {
             Ok(h) => h,
-            Err(()) => {
-                let e = io::Error::other("the server panicked making a handler");
-                self.report(Some(&info), &service.name, "accepting", &e);
+            Err(message) => {
+                let e = io::Error::other(message);
+                self.report(Some(&info), &service.name, "making the handler of", &e);
                 control.emit(&Event::Closed {
                     conn: &info,
                     reason: CloseReason::HandlerPanic,

@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use crate::conn::Timeouts;
 use crate::error::{Error, Result};
-use crate::event::{Observer, Silent, Transport};
+use crate::event::{Observer, Transport};
+use crate::observers::Silent;
 use crate::socket::{self, BindOptions};
 
 /// The default [`Engine::output_budget`](crate::Engine::output_budget)(crate::Engine::output_budget):

@@ -314,7 +314,7 @@ impl<H: Handler> Core<H> {
     /// what it asked; a panic closes the connection.
     fn call(
         &mut self,
-        _control: &Control,
+        control: &Control,
         f: impl FnOnce(&mut H, &mut Connection<'_>) -> Flow,
     ) -> Result<(), CloseReason> {
         let Core {
@@ -326,8 +326,19 @@ impl<H: Handler> Core<H> {
             ..
         } = self;
         let mut view = Connection::engine(info, out, *sent, handle.as_ref());
-        let flow = catch_unwind(AssertUnwindSafe(|| f(handler, &mut view)))
-            .map_err(|_| CloseReason::HandlerPanic)?;
+        let flow = match catch_unwind(AssertUnwindSafe(|| f(handler, &mut view))) {
+            Ok(flow) => flow,
+            Err(payload) => {
+                let error = std::io::Error::other(panic_message(payload.as_ref()));
+                control.emit(&Event::Error {
+                    service: &self.info.service,
+                    conn: Some(&self.info),
+                    op: "running the handler of",
+                    error: &error,
+                });
+                return Err(CloseReason::HandlerPanic);
+            }
+        };
         let asks = view.asks();
         if asks.drained {
             self.want_drained = true;
@@ -351,4 +362,15 @@ impl<H: Handler> Core<H> {
             self.sent = 0;
         }
     }
+}
+
+/// What a panic said: its message when it was a string (as `panic!` makes
+/// them), for the `Error` event that reports it.
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    let text = payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("a panic without a message");
+    format!("the handler panicked: {text}")
 }

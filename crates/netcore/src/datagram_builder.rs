@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use crate::builder::default_threads;
 use crate::error::{Error, Result};
-use crate::event::{Observer, Silent, Transport};
+use crate::event::{Observer, Transport};
+use crate::observers::Silent;
 use crate::policy::DatagramPolicy;
 use crate::socket::{self, BindOptions};
 

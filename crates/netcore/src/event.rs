@@ -160,7 +160,9 @@ pub enum Event<'a> {
 /// Receives a server's [`Event`]s. Called on the event-loop threads, so
 /// keep it quick; it must not block.
 ///
-/// Any `Fn(&Event<'_>)` closure that is `Send + Sync` is an observer:
+/// Any `Fn(&Event<'_>)` closure that is `Send + Sync` is an observer (of
+/// every event but [`Event::Read`], [`Event::Wrote`] and
+/// [`Event::Datagram`], unless wrapped in [`WithData`](crate::WithData)):
 ///
 /// ```
 /// use netcore::{Event, Observer};
@@ -190,15 +192,10 @@ where
     fn event(&self, event: &Event<'_>) {
         self(event)
     }
-}
 
-/// An observer that ignores everything (the default).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Silent;
-
-impl Observer for Silent {
-    fn event(&self, _: &Event<'_>) {}
-
+    /// A closure is told of every event but the data ones, whose bytes
+    /// cost a callback per read and write; wrap it in
+    /// [`WithData`](crate::WithData) to get them too.
     fn wants_data(&self) -> bool {
         false
     }

@@ -383,6 +383,10 @@ impl Loop {
     fn close_all(&mut self, reason: CloseReason) {
         for i in 0..self.slots.len() {
             if let Some(mut conn) = self.slots[i].conn.take() {
+                self.shared
+                    .control
+                    .forced
+                    .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
                 self.free.push(i);
                 let _ = self.poll.registry().deregister(&mut conn.stream);
                 self.finish(conn, reason);

@@ -47,9 +47,10 @@ use std::time::Duration;
 
 use crate::conn::Timeouts;
 use crate::error::{Error, Result};
-use crate::event::{CloseReason, Observer, Silent};
+use crate::event::{CloseReason, Observer};
 use crate::handler::{ConnectionInfo, Server};
 use crate::lifecycle::Control;
+use crate::observers::Silent;
 use driver::Ends;
 
 /// Serves one connection that is already open on descriptors (inetd

@@ -34,6 +34,10 @@ pub(crate) struct Control {
     pub deadline: Mutex<Option<Instant>>,
     pub wakers: OnceLock<Vec<Wake>>,
     pub open: AtomicUsize,
+    /// Connections open when shutdown began, and those of them closed at
+    /// the drain deadline instead of finishing.
+    pub open_at_shutdown: AtomicUsize,
+    pub forced: AtomicUsize,
     pub loops_alive: AtomicUsize,
     pub observer: Arc<dyn Observer>,
 }
@@ -46,6 +50,8 @@ impl Control {
             deadline: Mutex::new(None),
             wakers: OnceLock::new(),
             open: AtomicUsize::new(0),
+            open_at_shutdown: AtomicUsize::new(0),
+            forced: AtomicUsize::new(0),
             loops_alive: AtomicUsize::new(loops),
             observer,
         })
@@ -112,9 +118,9 @@ impl ShutdownHandle {
             *deadline = Some(deadline.map_or(at, |old| old.min(at)));
         }
         if !control.stop.load(Ordering::Acquire) {
-            control.emit(&Event::ShuttingDown {
-                open: control.open.load(Ordering::Acquire),
-            });
+            let open = control.open.load(Ordering::Acquire);
+            control.open_at_shutdown.store(open, Ordering::Release);
+            control.emit(&Event::ShuttingDown { open });
             control.stop.store(true, Ordering::Release);
         }
         drop(deadline);
@@ -130,6 +136,17 @@ impl ShutdownHandle {
     pub fn open_connections(&self) -> usize {
         self.control.open.load(Ordering::Acquire)
     }
+}
+
+/// How a shutdown went: of the connections open when it began, how many
+/// finished within the drain time, and how many were closed at its end.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ShutdownReport {
+    /// Connections that ended by themselves during the drain.
+    pub drained: usize,
+    /// Connections closed when the drain time ran out.
+    pub forced: usize,
 }
 
 /// A server whose event loops are running. Dropping it shuts the server
@@ -189,16 +206,37 @@ impl Running {
     }
 
     /// Block until the server has stopped (after some
-    /// [`ShutdownHandle::shutdown`]).
-    pub fn wait(mut self) {
+    /// [`ShutdownHandle::shutdown`]), and say how the connections ended.
+    pub fn wait(mut self) -> ShutdownReport {
         self.join();
+        let control = &self.handle.control;
+        let forced = control.forced.load(Ordering::Acquire);
+        ShutdownReport {
+            drained: control
+                .open_at_shutdown
+                .load(Ordering::Acquire)
+                .saturating_sub(forced),
+            forced,
+        }
     }
 
     /// Stop accepting, give open connections up to `drain` to finish, close
     /// the rest, and wait until every loop has exited.
-    pub fn shutdown(self, drain: Duration) {
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let running = netcore::DatagramBuilder::new("127.0.0.1:0".parse()?).serve(Nothing)?;
+    /// let report = running.shutdown(std::time::Duration::from_secs(1));
+    /// assert_eq!((report.drained, report.forced), (0, 0));
+    /// # Ok(()) }
+    /// # struct Nothing;
+    /// # impl netcore::DatagramServer for Nothing {
+    /// #     fn respond(&self, _: &[u8], _: std::net::SocketAddr, _: &mut Vec<u8>) -> bool { false }
+    /// # }
+    /// ```
+    pub fn shutdown(self, drain: Duration) -> ShutdownReport {
         self.handle.shutdown(drain);
-        self.wait();
+        self.wait()
     }
 
     fn join(&mut self) {

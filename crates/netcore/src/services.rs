@@ -127,14 +127,14 @@ impl TcpService {
 
 /// Makes the handler for a new connection, catching a panic.
 pub(crate) trait AnyServer: Send + Sync {
-    fn handler(&self, info: &ConnectionInfo) -> Result<Box<dyn Handler>, ()>;
+    fn handler(&self, info: &ConnectionInfo) -> Result<Box<dyn Handler>, String>;
 }
 
 impl<S: crate::Server> AnyServer for S {
-    fn handler(&self, info: &ConnectionInfo) -> Result<Box<dyn Handler>, ()> {
+    fn handler(&self, info: &ConnectionInfo) -> Result<Box<dyn Handler>, String> {
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             Box::new(crate::Server::handler(self, info)) as Box<dyn Handler>
         }))
-        .map_err(|_| ())
+        .map_err(|payload| crate::conn::panic_message(payload.as_ref()))
     }
 }

@@ -128,7 +128,7 @@ pub fn any_interface(port: u16) -> SocketAddr {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::Silent;
+    use crate::observers::Silent;
 
     const OPTS: BindOptions = BindOptions {
         backlog: 16,

@@ -234,12 +234,12 @@ fn answer(
     match catch_unwind(AssertUnwindSafe(|| server.respond(request, peer, reply))) {
         Ok(true) => {}
         Ok(false) => return false,
-        Err(_) => {
+        Err(payload) => {
             report(
                 control,
                 service,
                 "answering a datagram",
-                &io::Error::other("the handler panicked"),
+                &io::Error::other(crate::conn::panic_message(payload.as_ref())),
             );
             return false;
         }

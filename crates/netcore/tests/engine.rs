@@ -38,7 +38,7 @@ fn three_services_in_one_engine_with_one_shutdown() {
     let seen = log.clone();
     let running = Engine::new()
         .threads(2)
-        .observer(move |e: &Event<'_>| {
+        .observer(netcore::WithData(move |e: &Event<'_>| {
             let line = match e {
                 Event::Listening { service, .. } => format!("listening {service}"),
                 Event::Accepted { conn } => format!("accepted {}", conn.service),
@@ -47,7 +47,7 @@ fn three_services_in_one_engine_with_one_shutdown() {
                 _ => return,
             };
             seen.lock().unwrap().push(line);
-        })
+        }))
         .serve(Builder::new(any_local_v4()).name("echo"), Echo)
         .unwrap()
         .serve(Builder::new(any_local_v6()).name("hello"), Hello)
@@ -178,4 +178,32 @@ fn shutting_down_is_always_the_first_word_of_a_shutdown() {
         assert_eq!(log.iter().filter(|l| *l == "closed").count(), 4, "{log:?}");
         drop(clients);
     }
+}
+
+/// `shutdown` says how the open connections ended: one finishes within the
+/// drain time, the other is closed when it runs out.
+#[test]
+fn shutdown_reports_drained_and_forced_connections() {
+    let running = Builder::new(any_local_v4()).serve(Echo).unwrap();
+    let mut finishes = connect(running.local_addr());
+    let stays = connect(running.local_addr());
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while running.open_connections() < 2 {
+        assert!(std::time::Instant::now() < deadline);
+        std::thread::yield_now();
+    }
+    let handle = running.shutdown_handle();
+    let closer = std::thread::spawn(move || {
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while !handle.is_shutting_down() {
+            assert!(std::time::Instant::now() < deadline);
+            std::thread::yield_now();
+        }
+        finishes.shutdown(Shutdown::Write).unwrap();
+        read_all(&mut finishes).unwrap()
+    });
+    let report = running.shutdown(Duration::from_secs(2));
+    assert_eq!(closer.join().unwrap(), b"");
+    assert_eq!((report.drained, report.forced), (1, 1), "{report:?}");
+    drop(stays);
 }

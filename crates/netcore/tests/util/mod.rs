@@ -63,9 +63,9 @@ pub fn read_all(s: &mut TcpStream) -> io::Result<Vec<u8>> {
 pub struct Recorder(pub Arc<Mutex<Vec<String>>>);
 
 impl Recorder {
-    pub fn observer(&self) -> impl Fn(&Event<'_>) + Send + Sync + 'static {
+    pub fn observer(&self) -> impl netcore::Observer {
         let log = self.0.clone();
-        move |e: &Event<'_>| {
+        netcore::WithData(move |e: &Event<'_>| {
             let line = match e {
                 Event::Closed { reason, .. } => format!("closed {reason:?}"),
                 Event::Error { op, error, .. } => format!("error {op}: {error}"),
@@ -79,7 +79,7 @@ impl Recorder {
                 }
             };
             log.lock().unwrap().push(line);
-        }
+        })
     }
 
     pub fn lines(&self) -> Vec<String> {
