@@ -42,7 +42,7 @@ impl Drop for Stop {
 
 fn fixed_daytime(format: DaytimeFormat) -> Stop {
     // 1 February: the day of the month is space-padded, as asctime() does.
-    let clock = FixedClock(Utc.with_ymd_and_hms(2026, 2, 1, 9, 5, 3).unwrap());
+    let clock = FixedClock(Utc.with_ymd_and_hms(2026, 2, 1, 9, 5, 3).unwrap().into());
     let server = Daytime::new(format.utc(true)).clock(clock);
     Stop(Some(Builder::new(loopback()).serve(server).unwrap()))
 }

@@ -12,7 +12,7 @@
 //! use daytime::{Daytime, DaytimeFormat, FixedClock};
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! let clock = FixedClock(Utc.with_ymd_and_hms(2026, 2, 11, 16, 32, 10).unwrap());
+//! let clock = FixedClock(Utc.with_ymd_and_hms(2026, 2, 11, 16, 32, 10).unwrap().into());
 //! let server = Daytime::new(DaytimeFormat::lecture().utc(true)).clock(clock);
 //! let running = netcore::Builder::new("127.0.0.1:0".parse()?).serve(server)?;
 //!
@@ -37,7 +37,10 @@ use std::sync::{Arc, Mutex};
 
 use netcore::{Client, Connection, ConnectionInfo, DatagramServer, Flow, Handler, Server};
 
-pub use format::{ASCTIME, Clock, DaytimeFormat, FixedClock, FormatError, LineEnding, SystemClock};
+pub use format::{ASCTIME, DaytimeFormat, FormatError, LineEnding};
+/// The clock a server reads (netcore's, shared with the other time
+/// protocols), re-exported for convenience.
+pub use netcore::{Clock, FixedClock, SystemClock};
 
 /// The well-known daytime port (RFC 867).
 pub const PORT: u16 = 13;
@@ -93,7 +96,7 @@ impl Daytime {
 
     /// The line this server would send now.
     pub fn line(&self) -> Arc<str> {
-        let now = self.clock.now();
+        let now: chrono::DateTime<chrono::Utc> = self.clock.now().into();
         if !self.cacheable {
             return self.format.line(now).into();
         }

@@ -15,6 +15,7 @@ use crate::handle::ConnHandle;
 
 /// What netcore knows about one connection.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ConnectionInfo {
     /// A number unique within one engine run, counting from 1 in accept
     /// order.
