@@ -7,6 +7,7 @@ use serde::Serialize;
 
 /// Latency percentiles, in microseconds.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct Latency {
     /// Median.
     pub p50_us: f64,
@@ -40,6 +41,7 @@ impl Latency {
 /// The server's resources over the measured window, when its PID was
 /// given.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct ServerUsage {
     /// The server process.
     pub pid: u32,
@@ -57,6 +59,7 @@ pub struct ServerUsage {
 
 /// The result of one run of the load generator.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct Report {
     /// `echo`, `echo-bulk` or `daytime`.
     pub workload: &'static str,
