@@ -1,6 +1,6 @@
 //! Exit codes (sysexits(3)) and the one-line error report.
 
-use std::io;
+use std::io::{self, Write};
 use std::process::ExitCode;
 
 /// The exit codes netlab uses, with sysexits(3) values.
@@ -53,25 +53,176 @@ pub fn for_io_kind(kind: io::ErrorKind) -> Code {
     }
 }
 
-/// The exit code for a netcore error: a resolver error is "no such host"
-/// unless the resolver only failed for now.
+/// The exit code for a netcore error. A resolver's verdict gets the code
+/// `netlab resolve` gives the same name (see [`for_lookup`]).
 pub fn for_net(err: &netcore::Error) -> Code {
     match err {
-        netcore::Error::Resolve { source, .. } => match source.kind() {
-            io::ErrorKind::TimedOut => Code::TempFail,
-            _ => Code::NoHost,
+        netcore::Error::Resolve { source, .. } => match err.lookup_error() {
+            Some(lookup) => for_lookup(lookup.kind()),
+            None => for_io_kind(source.kind()),
         },
         netcore::Error::Engine { .. } => Code::OsErr,
         other => for_io_kind(other.io_kind()),
     }
 }
 
-/// Prints `netlab: <message>` and, when there is one, a hint on what to do,
-/// as one line on stderr, and returns `code`.
-pub fn report(message: impl std::fmt::Display, hint: Option<&str>, code: Code) -> ExitCode {
-    match hint {
-        Some(hint) => eprintln!("netlab: {message} ({hint})"),
-        None => eprintln!("netlab: {message}"),
+/// The exit code for the resolver's verdict on a name, the same for
+/// `connect`, `serve --host`, `bench` and `resolve`: 68 when the name (or
+/// the interface of its scope) does not exist or has no address, 75 when
+/// only for now, 64 for text that cannot be a host, 69 when the name
+/// server or the system failed.
+pub fn for_lookup(kind: netcore::LookupErrorKind) -> Code {
+    use netcore::LookupErrorKind as K;
+    match kind {
+        K::NoSuchHost | K::NoAddress | K::NoSuchInterface => Code::NoHost,
+        K::TemporaryFailure => Code::TempFail,
+        K::InvalidName => Code::Usage,
+        _ => Code::Unavailable,
     }
+}
+
+/// What [`report`] prints: a message as it is, or an error with its
+/// causes (see [`chain`]).
+pub trait Message {
+    /// The text after `netlab: `.
+    fn text(&self) -> String;
+}
+
+impl Message for str {
+    fn text(&self) -> String {
+        self.to_owned()
+    }
+}
+
+impl Message for String {
+    fn text(&self) -> String {
+        self.clone()
+    }
+}
+
+impl<T: Message + ?Sized> Message for &T {
+    fn text(&self) -> String {
+        (**self).text()
+    }
+}
+
+/// Errors print as their chain. (Not one blanket impl over every error:
+/// it would collide with the one for `String`; a new error type passed to
+/// [`report`] gets a line here.)
+macro_rules! errors_print_their_chain {
+    ($($error:ty),+ $(,)?) => {$(
+        impl Message for $error {
+            fn text(&self) -> String {
+                chain(self)
+            }
+        }
+    )+};
+}
+
+errors_print_their_chain!(
+    io::Error,
+    netcore::Error,
+    netcore::LookupError,
+    resolve::Error,
+    echo::Error,
+    daytime::Error,
+    daytime::FormatError,
+    bench::Error,
+    dyn std::error::Error + Send + Sync,
+);
+
+/// An error and its causes on one line: the message, then each
+/// [`source`](std::error::Error::source) after `: `, as anyhow's `{:#}`
+/// does, with two differences. An OS error reads as netcore describes it
+/// (`connection refused`, not `Connection refused (os error 111)`), and a
+/// cause whose words the line already ends with (an error that repeats
+/// its source in its message) is not said twice.
+pub fn chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut line = String::new();
+    let mut next = Some(err);
+    while let Some(err) = next {
+        let text = match err.downcast_ref::<io::Error>() {
+            Some(io) => netcore::describe(io),
+            None => err.to_string(),
+        };
+        let said = line.ends_with(&text) || line.ends_with(&err.to_string());
+        if !text.is_empty() && !said {
+            if !line.is_empty() {
+                line.push_str(": ");
+            }
+            line.push_str(&text);
+        }
+        next = err.source();
+    }
+    line
+}
+
+/// Prints `netlab: <message>` and, when there is one, a hint on what to do,
+/// as one line on stderr, and returns `code`. An error prints with its
+/// causes ([`chain`]): `netlab: connecting to 127.0.0.1:1: connection
+/// refused (nothing listens on 127.0.0.1 port 1; is the server running?)`.
+pub fn report(message: impl Message, hint: Option<&str>, code: Code) -> ExitCode {
+    let message = message.text();
+    // Never panics on a closed stderr, unlike eprintln!.
+    let _ = match hint {
+        Some(hint) => writeln!(io::stderr(), "netlab: {message} ({hint})"),
+        None => writeln!(io::stderr(), "netlab: {message}"),
+    };
     code.into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::error::Error as _;
+
+    /// An error that repeats its cause in its own message, as some do.
+    #[derive(Debug)]
+    struct Repeats(io::Error);
+
+    impl std::fmt::Display for Repeats {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "sending: {}", self.0)
+        }
+    }
+
+    impl std::error::Error for Repeats {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&self.0)
+        }
+    }
+
+    #[test]
+    fn a_chain_says_each_cause_once_in_lower_case() {
+        let err = netcore::Error::Connect {
+            addr: "127.0.0.1:1".parse().unwrap(),
+            source: io::Error::from_raw_os_error(111),
+        };
+        assert!(err.source().is_some());
+        assert_eq!(chain(&err), "connecting to 127.0.0.1:1: connection refused");
+        let err = netcore::resolve("nonexistent.invalid", 7).unwrap_err();
+        assert_eq!(chain(&err), "resolving nonexistent.invalid: no such host");
+        let err = Repeats(io::Error::other("broken pipe"));
+        assert_eq!(chain(&err), "sending: broken pipe");
+        assert_eq!("plain".text(), "plain");
+        let boxed: Box<dyn std::error::Error + Send + Sync> = Box::new(err);
+        assert_eq!(boxed.text(), "sending: broken pipe");
+    }
+
+    #[test]
+    fn the_resolvers_verdicts_have_one_code_each() {
+        let code = |host: &str| for_net(&netcore::resolve(host, 7).unwrap_err());
+        assert_eq!(code("nonexistent.invalid"), Code::NoHost);
+        assert_eq!(code("::1%no-such-if"), Code::NoHost);
+        assert_eq!(code("::1%"), Code::Usage);
+        assert_eq!(code(""), Code::Usage);
+        assert_eq!(
+            for_lookup(netcore::LookupErrorKind::TemporaryFailure),
+            Code::TempFail
+        );
+        assert_eq!(
+            for_lookup(netcore::LookupErrorKind::Failed),
+            Code::Unavailable
+        );
+    }
 }

@@ -31,7 +31,7 @@
 
 mod format;
 
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
@@ -150,30 +150,34 @@ impl DatagramServer for Daytime {
 }
 
 /// What went wrong in a daytime client.
+///
+/// The message says what was being done; the cause is the
+/// [`source`](std::error::Error::source): print the chain (anyhow's `{:#}`)
+/// to see both, each once (`connecting to 127.0.0.1:13: connection
+/// refused`).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// Reaching or reading from the server failed.
+    /// Reaching or reading from the server failed: netcore's error,
+    /// message and source as they are.
     #[error(transparent)]
     Net(#[from] netcore::Error),
     /// Writing the reply to the output failed.
-    #[error("writing the reply: {0}")]
+    #[error("writing the reply")]
     Output(#[source] io::Error),
 }
 
 /// Connects to `host:port` over TCP and copies everything the server sends
 /// to `out`, until the server closes. Returns the number of bytes.
 pub fn query(client: &Client, host: &str, port: u16, out: &mut dyn Write) -> Result<u64, Error> {
-    let mut stream = client.connect(host, port)?;
+    let stream = client.connect(host, port)?;
     let mut buf = [0u8; 4096];
     let mut total = 0u64;
     loop {
-        let n = match stream.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(stream.error("reading from", e).into()),
-        };
+        let n = stream.receive(&mut buf)?;
+        if n == 0 {
+            break;
+        }
         out.write_all(&buf[..n]).map_err(Error::Output)?;
         out.flush().map_err(Error::Output)?;
         total += n as u64;

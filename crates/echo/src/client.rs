@@ -6,20 +6,25 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
-use netcore::Client;
+use netcore::{Client, Stream};
 
 /// What went wrong in an echo client.
+///
+/// The message says what was being done; the cause is the
+/// [`source`](std::error::Error::source): print the chain (anyhow's `{:#}`)
+/// to see both, each once (`reading the input: is a directory`).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// Reaching, writing to or reading from the server failed.
+    /// Reaching, writing to or reading from the server failed: netcore's
+    /// error, message and source as they are.
     #[error(transparent)]
     Net(#[from] netcore::Error),
     /// Reading the input failed.
-    #[error("reading the input: {0}")]
+    #[error("reading the input")]
     Input(#[source] io::Error),
     /// Writing the server's reply to the output failed.
-    #[error("writing the reply: {0}")]
+    #[error("writing the reply")]
     Output(#[source] io::Error),
 }
 
@@ -40,49 +45,40 @@ pub fn session(
     input: impl Read + Send + 'static,
     output: &mut dyn Write,
 ) -> Result<u64, Error> {
-    let tail_wait = client.read_timeout_value();
-    // No send timeout either: a slow reader of `output` stalls the echo
-    // and so, through the server, our sending; that is flow control, not
-    // a dead server.
-    let mut stream = client
-        .clone()
-        .read_timeout(None)
-        .write_timeout(None)
-        .connect(host, port)?;
-    let writer = stream.try_clone().map_err(|e| stream.error("cloning", e))?;
-    if let Some(wait) = tail_wait {
-        // Wake up now and then to see whether the tail wait has run out;
-        // a timeout set on a read already blocked would never apply.
-        stream
-            .set_read_timeout(Some(wait.min(TICK)))
-            .map_err(|e| stream.error("setting options on", e))?;
-    }
+    let mut stream = client.connect(host, port)?;
+    let tail_wait = stream.read_timeout();
+    // No send timeout: a slow reader of `output` stalls the echo and so,
+    // through the server, our sending; that is flow control, not a dead
+    // server. The read timeout applies only once the input has ended: wake
+    // up now and then to see whether it has run out (a timeout set on a
+    // read already blocked would never apply).
+    stream.set_write_timeout(None)?;
+    stream.set_read_timeout(tail_wait.map(|wait| wait.min(TICK)))?;
+    let stream = Arc::new(stream);
     let (done, input_result) = mpsc::channel();
     let progress = Arc::new(Progress::default());
-    let input_progress = progress.clone();
+    let (writer, input_progress) = (stream.clone(), progress.clone());
     std::thread::Builder::new()
         .name("echo-input".into())
         .spawn(move || {
-            let _ = done.send(pump_input(input, writer, &input_progress));
+            let _ = done.send(pump_input(input, &writer, &input_progress));
         })
-        .map_err(|e| stream.error("starting the input thread for", e))?;
+        .map_err(|source| netcore::Error::Io {
+            op: "starting the input thread for",
+            addr: stream.peer_addr(),
+            source,
+        })?;
     let mut buf = vec![0u8; 64 * 1024];
     let mut total = 0u64;
     loop {
-        match stream.read(&mut buf) {
+        match stream.receive(&mut buf) {
             Ok(0) => break,
             Ok(n) => {
                 output.write_all(&buf[..n]).map_err(Error::Output)?;
                 output.flush().map_err(Error::Output)?;
                 total += n as u64;
             }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-                ) =>
-            {
+            Err(netcore::Error::Timeout { .. }) => {
                 let (Some(after), Some(ended)) = (tail_wait, progress.input_ended()) else {
                     continue;
                 };
@@ -95,7 +91,7 @@ pub fn session(
                     .into());
                 }
             }
-            Err(e) => return Err(stream.error("reading from", e).into()),
+            Err(e) => return Err(e.into()),
         }
     }
     // The input failed: the input thread shut the socket down to wake this
@@ -142,11 +138,7 @@ impl Progress {
 }
 
 /// Copies `input` to the server, then half-closes and notes when.
-fn pump_input(
-    mut input: impl Read,
-    mut writer: netcore::Stream,
-    progress: &Progress,
-) -> Result<(), Error> {
+fn pump_input(mut input: impl Read, writer: &Stream, progress: &Progress) -> Result<(), Error> {
     let mut buf = vec![0u8; 64 * 1024];
     loop {
         let n = match input.read(&mut buf) {
@@ -163,14 +155,10 @@ fn pump_input(
             }
         };
         progress.writing.store(true, Ordering::Release);
-        writer
-            .write_all(&buf[..n])
-            .map_err(|e| writer.error("writing to", e))?;
+        writer.send(&buf[..n])?;
         progress.writing.store(false, Ordering::Release);
     }
-    writer
-        .half_close()
-        .map_err(|e| writer.error("half-closing", e))?;
+    writer.half_close()?;
     if let Ok(mut ended) = progress.ended.lock() {
         *ended = Some(Instant::now());
     }

@@ -1,22 +1,33 @@
 //! The one error type of netcore: every failure names the operation and the
 //! address it failed on, and keeps the operating system's error as its source.
 
+use std::fmt;
 use std::io;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use crate::getaddrinfo::LookupError;
+
 /// What went wrong in netcore, and on which address.
 ///
-/// Messages are lower-case, name the operation and the address, and say why
-/// (`binding 127.0.0.1:7: address already in use`). The underlying
-/// [`io::Error`] is the [`source`](std::error::Error::source) where there is
-/// one, so callers can still match on [`io::ErrorKind`] through
-/// [`Error::io_kind`].
+/// A message says what was being done and on what (`binding 127.0.0.1:7`);
+/// why it failed is the [`source`](std::error::Error::source), an
+/// [`io::Error`], never repeated in the message. Print the chain to show
+/// both once, as anyhow's `{:#}` does: `binding 127.0.0.1:7: address
+/// already in use`. [`Error::io_kind`] gives the [`io::ErrorKind`] to act
+/// on. Only [`Error::Timeout`] has no source: the message says it.
+///
+/// ```
+/// let err = netcore::Client::new().connect("nonexistent.invalid", 7).unwrap_err();
+/// assert_eq!(err.to_string(), "resolving nonexistent.invalid");
+/// let cause = std::error::Error::source(&err).unwrap();
+/// assert_eq!(cause.to_string(), "no such host");
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// `socket(2)` or a socket option failed before binding.
-    #[error("opening a socket for {addr}: {source}")]
+    #[error("opening a socket for {addr}")]
     Open {
         /// The address the socket was meant for.
         addr: SocketAddr,
@@ -25,7 +36,7 @@ pub enum Error {
         source: io::Error,
     },
     /// `bind(2)` failed (address in use, permission denied, ...).
-    #[error("binding {addr}: {}", describe(source))]
+    #[error("binding {addr}")]
     Bind {
         /// The address that could not be bound.
         addr: SocketAddr,
@@ -34,7 +45,7 @@ pub enum Error {
         source: io::Error,
     },
     /// `listen(2)` failed.
-    #[error("listening on {addr}: {source}")]
+    #[error("listening on {addr}")]
     Listen {
         /// The bound address.
         addr: SocketAddr,
@@ -42,18 +53,21 @@ pub enum Error {
         #[source]
         source: io::Error,
     },
-    /// The host name could not be turned into any address.
-    #[error("resolving {host}: {}", describe(source))]
+    /// The host could not be turned into any address. The source is an
+    /// [`io::Error`] carrying the [`LookupError`] (see
+    /// [`Error::lookup_error`]) whose kind is
+    /// [`LookupErrorKind::io_kind`](crate::LookupErrorKind::io_kind).
+    #[error("resolving {}", Quoted(host))]
     Resolve {
-        /// The name as given.
+        /// The host as given.
         host: String,
-        /// The resolver's error.
+        /// The resolver's verdict.
         #[source]
         source: io::Error,
     },
     /// `connect(2)` failed on every address the name resolved to; this is
     /// the last address tried and its error.
-    #[error("connecting to {addr}: {}", describe(source))]
+    #[error("connecting to {addr}")]
     Connect {
         /// The last address tried.
         addr: SocketAddr,
@@ -72,7 +86,7 @@ pub enum Error {
         after: Duration,
     },
     /// Any other I/O error on an established socket.
-    #[error("{op} {addr}: {}", describe(source))]
+    #[error("{op} {addr}")]
     Io {
         /// What was being done (`reading from`, `writing to`, ...).
         op: &'static str,
@@ -84,7 +98,7 @@ pub enum Error {
     },
     /// The inetd driver could not take over its descriptors or start the
     /// thread that reads its input.
-    #[error("{op}: {}", describe(source))]
+    #[error("{op}")]
     Inetd {
         /// What was being done (`duplicating standard input`, ...).
         op: &'static str,
@@ -93,7 +107,7 @@ pub enum Error {
         source: io::Error,
     },
     /// The server's event loop could not be started.
-    #[error("starting the server's event loop: {source}")]
+    #[error("starting the server's event loop")]
     Engine {
         /// The operating system's error.
         #[source]
@@ -135,20 +149,57 @@ impl Error {
                 .map_or(io::ErrorKind::InvalidInput, io::Error::kind),
         }
     }
+
+    /// For [`Error::Resolve`], the resolver's typed verdict.
+    pub fn lookup_error(&self) -> Option<&LookupError> {
+        match self {
+            Error::Resolve { source, .. } => source.get_ref()?.downcast_ref(),
+            _ => None,
+        }
+    }
 }
 
-/// A short, lower-case description of an I/O error without the
-/// `(os error N)` suffix std adds, so one-line messages read well.
-pub(crate) fn describe(err: &io::Error) -> String {
+/// A host as a message shows it: as it is, or quoted when it is empty or
+/// has blanks or control characters that would not show.
+struct Quoted<'a>(&'a str);
+
+impl fmt::Display for Quoted<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let odd = self.0.is_empty()
+            || self
+                .0
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control() || c == '"');
+        if odd {
+            write!(f, "{:?}", self.0)
+        } else {
+            f.write_str(self.0)
+        }
+    }
+}
+
+/// An I/O error as one lower-case phrase, without the ` (os error N)` std
+/// appends to the operating system's message: `address already in use`.
+/// The one place netlab turns an `io::Error` into words; a leading capital
+/// is lowered unless the word is all capitals (`IPv6`, `EOF`).
+///
+/// ```
+/// let err = std::io::Error::from_raw_os_error(libc::ECONNREFUSED);
+/// assert!(err.to_string().starts_with("Connection refused (os error"));
+/// assert_eq!(netcore::describe(&err), "connection refused");
+/// ```
+pub fn describe(err: &io::Error) -> String {
     let text = err.to_string();
     let text = match text.find(" (os error") {
         Some(i) => &text[..i],
         None => &text,
     };
     let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => first.to_lowercase().chain(chars).collect(),
-        None => String::new(),
+    match (chars.next(), chars.next()) {
+        (Some(first), Some(second)) if first.is_uppercase() && !second.is_uppercase() => {
+            first.to_lowercase().chain([second]).chain(chars).collect()
+        }
+        _ => text.to_owned(),
     }
 }
 
@@ -169,15 +220,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn messages_name_operation_and_address() {
+    fn messages_name_operation_and_address_and_the_cause_is_the_source() {
         let addr: SocketAddr = "127.0.0.1:7".parse().unwrap();
         let err = Error::Connect {
             addr,
-            source: io::Error::from(io::ErrorKind::ConnectionRefused),
+            source: io::Error::from_raw_os_error(libc::ECONNREFUSED),
         };
+        assert_eq!(err.to_string(), "connecting to 127.0.0.1:7");
         assert_eq!(
-            err.to_string(),
-            "connecting to 127.0.0.1:7: connection refused"
+            std::error::Error::source(&err).map(|e| e.to_string()),
+            Some(io::Error::from_raw_os_error(libc::ECONNREFUSED).to_string())
         );
         let err = Error::Timeout {
             op: "connecting to",
@@ -192,8 +244,27 @@ mod tests {
     }
 
     #[test]
-    fn os_error_suffix_is_dropped() {
+    fn odd_hosts_are_quoted() {
+        let err = |host: &str| Error::Resolve {
+            host: host.to_owned(),
+            source: io::Error::from(io::ErrorKind::NotFound),
+        };
+        assert_eq!(err("x.test").to_string(), "resolving x.test");
+        assert_eq!(err("").to_string(), "resolving \"\"");
+        assert_eq!(err("a b").to_string(), "resolving \"a b\"");
+        assert_eq!(err("::1%").to_string(), "resolving ::1%");
+    }
+
+    #[test]
+    fn os_error_suffix_is_dropped_and_capitals_lowered() {
         let err = io::Error::from_raw_os_error(libc::EADDRINUSE);
         assert_eq!(describe(&err), "address already in use");
+        assert_eq!(describe(&io::Error::other("IPv6 is off")), "IPv6 is off");
+        assert_eq!(describe(&io::Error::other("Bad thing")), "bad thing");
+        assert_eq!(describe(&io::Error::other("")), "");
+        assert_eq!(
+            describe(&io::Error::from(io::ErrorKind::ConnectionRefused)),
+            "connection refused"
+        );
     }
 }

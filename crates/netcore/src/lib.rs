@@ -5,7 +5,8 @@
 //! [`DatagramServer`] (UDP: one call per datagram). [`Builder`] binds the
 //! socket, starts the engine and returns a [`Running`] server, which a
 //! [`ShutdownHandle`] stops gracefully. [`Client`] is the blocking client
-//! side.
+//! side; [`getaddrinfo`] is the resolver under every netlab program, its
+//! failures sorted by `EAI_*` code into a [`LookupError`].
 //!
 //! ```
 //! use std::io::{Read, Write};
@@ -83,6 +84,7 @@ mod event;
 mod event_display;
 mod event_loop;
 mod framing;
+mod getaddrinfo;
 mod handle;
 mod handler;
 mod inetd;
@@ -100,13 +102,16 @@ mod udp;
 
 pub use activation::{Activated, ActivatedSocket, activated_sockets};
 pub use builder::{Builder, DEFAULT_OUTPUT_BUDGET};
-pub use client::{Client, DatagramClient, Stream, is_invalid_name, resolve};
+pub use client::{Client, DatagramClient, Stream};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use datagram_builder::DatagramBuilder;
 pub use engine::Engine;
-pub use error::{Error, Result};
+pub use error::{Error, Result, describe};
 pub use event::{CloseReason, Event, Observer, Transport};
 pub use framing::{LineFramer, LineTooLong};
+pub use getaddrinfo::{
+    AddrInfo, Family, LookupError, LookupErrorKind, getaddrinfo, getnameinfo, resolve,
+};
 pub use handle::ConnHandle;
 pub use handler::{Connection, ConnectionInfo, DatagramServer, Flow, Handler, Server};
 pub use inetd::Inetd;

@@ -161,10 +161,10 @@ mod tests {
         .unwrap();
         let err = bind(bound, Transport::Tcp, OPTS, "", &Silent).unwrap_err();
         assert_eq!(err.io_kind(), std::io::ErrorKind::AddrInUse);
-        assert!(
-            err.to_string()
-                .starts_with(&format!("binding {bound}: address"))
-        );
+        // The message is the operation; why is the source.
+        assert_eq!(err.to_string(), format!("binding {bound}"));
+        let cause = std::error::Error::source(&err).unwrap();
+        assert!(cause.to_string().starts_with("Address"), "{cause}");
     }
 
     #[test]

@@ -1,62 +1,10 @@
 //! What a lookup returns: [`Lookup`] for a name, [`Reverse`] for an
-//! address, [`Answer`] for either, and the [`Family`] to ask for.
+//! address, [`Answer`] for either; and the [`Family`] to ask for, netcore's
+//! (with a DNS server it picks the queries sent: A and AAAA, A, AAAA).
 
-use std::fmt;
 use std::net::{IpAddr, Ipv4Addr};
 
-/// Which address family a forward lookup asks for.
-///
-/// With the system resolver this is `ai_family` in the `getaddrinfo(3)`
-/// hints (`AF_UNSPEC`, `AF_INET`, `AF_INET6`); with a DNS server it picks the
-/// queries sent (A and AAAA, A, AAAA).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum Family {
-    /// IPv4 and IPv6.
-    #[default]
-    Any,
-    /// IPv4 only: A records, `AF_INET`.
-    V4,
-    /// IPv6 only: AAAA records, `AF_INET6`.
-    V6,
-}
-
-impl Family {
-    /// Whether `ip` belongs to this family.
-    ///
-    /// ```
-    /// use resolve::Family;
-    /// assert!(Family::V4.contains(&"127.0.0.1".parse().unwrap()));
-    /// assert!(!Family::V4.contains(&"::1".parse().unwrap()));
-    /// assert!(Family::Any.contains(&"::1".parse().unwrap()));
-    /// ```
-    pub fn contains(self, ip: &IpAddr) -> bool {
-        match self {
-            Family::Any => true,
-            Family::V4 => ip.is_ipv4(),
-            Family::V6 => ip.is_ipv6(),
-        }
-    }
-
-    /// The family of one address (never [`Family::Any`]).
-    pub fn of(ip: &IpAddr) -> Family {
-        match ip {
-            IpAddr::V4(_) => Family::V4,
-            IpAddr::V6(_) => Family::V6,
-        }
-    }
-}
-
-/// `IPv4`, `IPv6`, or nothing for [`Family::Any`], so that an error can say
-/// "no IPv6 address" or "no address".
-impl fmt::Display for Family {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Family::Any => "",
-            Family::V4 => "IPv4",
-            Family::V6 => "IPv6",
-        })
-    }
-}
+pub use netcore::Family;
 
 /// The result of a forward lookup: the addresses of one host name.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,9 +1,13 @@
-//! The one error type of resolve: every message names what was looked up,
-//! the DNS server when one was asked, and why it failed.
+//! The one error type of resolve: every message names what was looked up
+//! and the DNS server when one was asked; why it failed is in the message
+//! when nothing underneath failed (NXDOMAIN, a timeout), or the source when
+//! something did (netcore's error), never both.
 
 use std::fmt;
 use std::net::SocketAddr;
 use std::time::Duration;
+
+use netcore::LookupErrorKind;
 
 use crate::answer::Family;
 
@@ -13,6 +17,11 @@ use crate::answer::Family;
 /// REASON` when a DNS server was asked directly:
 /// `resolving nonexistent.invalid: no such host`,
 /// `resolving www.example.test at 127.0.0.1:53: timed out after 4 s (2 tries)`.
+/// [`Error::Transport`] and [`Error::System`] have a source that says why:
+/// print the chain (anyhow's `{:#}`) to see it, each cause once:
+/// `resolving www.example.test at 127.0.0.1:53: connecting to
+/// 127.0.0.1:53: connection refused`. The system resolver's verdicts read
+/// the same as netcore's for `netlab connect` and `serve --host`.
 /// [`Error::kind`] sorts them into the few cases a caller acts on.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -74,8 +83,10 @@ pub enum Error {
         code_name: String,
     },
     /// The DNS server could not be reached (`connection refused` is an ICMP
-    /// port unreachable for UDP), or the TCP exchange broke off.
-    #[error("resolving {query} at {server}: {}", transport_reason(source))]
+    /// port unreachable for UDP), or the TCP exchange broke off: netcore's
+    /// error, which names the operation, the address and the OS error, is
+    /// the source.
+    #[error("resolving {query} at {server}")]
     Transport {
         /// The name or address as asked for.
         query: String,
@@ -96,8 +107,9 @@ pub enum Error {
         /// What was wrong with it.
         reason: String,
     },
-    /// The argument cannot be a host name (an empty name, a NUL byte, a
-    /// label longer than 63 bytes, ...).
+    /// The name cannot be put in a DNS query (it is empty, a label is
+    /// longer than 63 bytes, ...). The system resolver's refusals are
+    /// [`Error::System`], as netcore words them.
     #[error("resolving {query:?}: not a valid host name ({reason})")]
     InvalidName {
         /// The name as given.
@@ -105,17 +117,16 @@ pub enum Error {
         /// Why it is not valid.
         reason: String,
     },
-    /// Any other failure of `getaddrinfo(3)` or `getnameinfo(3)`
-    /// (`EAI_FAIL`, `EAI_SYSTEM`, `EAI_MEMORY`, ...), with the C library's
-    /// own words.
-    #[error("resolving {query}: {message}")]
+    /// Any other verdict of the system resolver, exactly as netcore gives
+    /// it to every netlab client ([`netcore::Error::Resolve`], with the
+    /// [`netcore::LookupError`] as its source): text that cannot be a host
+    /// name, an unknown interface in `ADDR%SCOPE`, `EAI_FAIL`,
+    /// `EAI_SYSTEM`, ... (`resolving ::1%eth9: no network interface
+    /// "eth9" with IPv6`).
+    #[error(transparent)]
     System {
-        /// The name or address as asked for.
-        query: String,
-        /// The `EAI_*` code.
-        code: i32,
-        /// `gai_strerror(code)`, lower-cased.
-        message: String,
+        /// netcore's error.
+        source: netcore::Error,
     },
     /// A DNS server address that is not `ADDR`, `ADDR:PORT`, `[V6ADDR]` or
     /// `[V6ADDR]:PORT`.
@@ -140,14 +151,16 @@ pub enum ErrorKind {
     /// The DNS server did not answer in time: [`Error::Timeout`].
     TimedOut,
     /// The DNS server refused the query or could not be reached:
-    /// [`Error::Rejected`], [`Error::Transport`].
+    /// [`Error::Rejected`], [`Error::Transport`]; a name server that failed
+    /// for good behind the system resolver (`EAI_FAIL`, [`Error::System`]).
     Unavailable,
     /// The DNS server's reply made no sense: [`Error::BadAnswer`].
     BadAnswer,
     /// The caller's input was wrong: [`Error::InvalidName`],
-    /// [`Error::BadServer`].
+    /// [`Error::BadServer`], or a name or scope the system resolver
+    /// refused ([`Error::System`]).
     InvalidInput,
-    /// Anything else: [`Error::System`].
+    /// Anything else: the rest of [`Error::System`].
     Other,
 }
 
@@ -192,7 +205,17 @@ impl Error {
             Error::Rejected { .. } | Error::Transport { .. } => ErrorKind::Unavailable,
             Error::BadAnswer { .. } => ErrorKind::BadAnswer,
             Error::InvalidName { .. } | Error::BadServer { .. } => ErrorKind::InvalidInput,
-            Error::System { .. } => ErrorKind::Other,
+            Error::System { source } => match source.lookup_error().map(|e| e.kind()) {
+                Some(
+                    LookupErrorKind::NoSuchHost
+                    | LookupErrorKind::NoAddress
+                    | LookupErrorKind::NoSuchInterface,
+                ) => ErrorKind::NotFound,
+                Some(LookupErrorKind::TemporaryFailure) => ErrorKind::Temporary,
+                Some(LookupErrorKind::InvalidName) => ErrorKind::InvalidInput,
+                Some(LookupErrorKind::Failed) => ErrorKind::Unavailable,
+                _ => ErrorKind::Other,
+            },
         }
     }
 
@@ -207,9 +230,12 @@ impl Error {
             | Error::Rejected { query, .. }
             | Error::Transport { query, .. }
             | Error::BadAnswer { query, .. }
-            | Error::InvalidName { query, .. }
-            | Error::System { query, .. } => query,
+            | Error::InvalidName { query, .. } => query,
             Error::BadServer { given, .. } => given,
+            Error::System { source } => match source {
+                netcore::Error::Resolve { host, .. } => host,
+                _ => "",
+            },
         }
     }
 }
@@ -218,15 +244,6 @@ fn at(server: &Option<SocketAddr>) -> String {
     match server {
         Some(addr) => format!(" at {addr}"),
         None => String::new(),
-    }
-}
-
-/// netcore names the operation and the address, which our message already
-/// does; a refusal needs no more than its name.
-fn transport_reason(source: &netcore::Error) -> String {
-    match source.io_kind() {
-        std::io::ErrorKind::ConnectionRefused => "connection refused".to_owned(),
-        _ => source.to_string(),
     }
 }
 

@@ -8,7 +8,6 @@
 //! §4.2.2.
 
 use std::fmt;
-use std::io::{Read, Write};
 use std::net::{IpAddr, SocketAddr};
 use std::str::FromStr;
 use std::time::Duration;
@@ -197,7 +196,7 @@ impl DnsServer {
     /// with its length as two bytes, big-endian.
     fn tcp(&self, query: &str, request: &[u8]) -> Result<Vec<u8>> {
         let fail = |source| self.transport(query, source, 1);
-        let mut stream = netcore::Client::new()
+        let stream = netcore::Client::new()
             .timeout(Some(self.timeout))
             .connect(&self.addr.ip().to_string(), self.addr.port())
             .map_err(fail)?;
@@ -206,17 +205,11 @@ impl DnsServer {
         let mut framed = Vec::with_capacity(request.len() + 2);
         framed.extend_from_slice(&len.to_be_bytes());
         framed.extend_from_slice(request);
-        stream
-            .write_all(&framed)
-            .map_err(|e| fail(stream.error("writing to", e)))?;
+        stream.send(&framed).map_err(fail)?;
         let mut len = [0u8; 2];
-        stream
-            .read_exact(&mut len)
-            .map_err(|e| fail(stream.error("reading from", e)))?;
+        stream.receive_exact(&mut len).map_err(fail)?;
         let mut reply = vec![0u8; usize::from(u16::from_be_bytes(len))];
-        stream
-            .read_exact(&mut reply)
-            .map_err(|e| fail(stream.error("reading from", e)))?;
+        stream.receive_exact(&mut reply).map_err(fail)?;
         Ok(reply)
     }
 

@@ -1,11 +1,14 @@
 //! The system resolver: `getaddrinfo(3)` and `getnameinfo(3)` through the
 //! C library, so `/etc/hosts`, `/etc/nsswitch.conf`, `/etc/resolv.conf`
 //! and the search domains all apply, exactly as for `getent ahosts` or
-//! Python's `socket` module.
+//! Python's `socket` module. The calls are netcore's
+//! ([`netcore::getaddrinfo`], [`netcore::getnameinfo`]), the ones every
+//! netlab client resolves with, so `netlab resolve` and `netlab connect`
+//! agree on every name; here their verdicts become [`Error`]s.
 
 use std::net::{IpAddr, SocketAddr};
 
-use dns_lookup::{AddrInfoHints, LookupError, LookupErrorKind};
+use netcore::{LookupError, LookupErrorKind};
 
 use crate::answer::{Family, Lookup, Reverse, dedup_in_order, without_root_dot};
 use crate::error::{Error, Result};
@@ -39,49 +42,12 @@ pub fn lookup(name: &str) -> Result<Lookup> {
 /// # Ok::<(), resolve::Error>(())
 /// ```
 pub fn lookup_family(name: &str, family: Family) -> Result<Lookup> {
-    check_name(name)?;
-    if netcore::is_invalid_name(name) {
-        // RFC 6761 6.4: `.invalid` names never exist and resolvers answer
-        // so at once; glibc would still ask the configured name server.
-        return Err(Error::NoSuchHost {
-            query: name.to_owned(),
-            server: None,
-            reverse: false,
-        });
-    }
-    let hints = AddrInfoHints {
-        flags: libc::AI_CANONNAME,
-        address: match family {
-            Family::Any => libc::AF_UNSPEC,
-            Family::V4 => libc::AF_INET,
-            Family::V6 => libc::AF_INET6,
-        },
-        // One entry per address instead of one per socket type.
-        socktype: libc::SOCK_STREAM,
-        protocol: 0,
-    };
-    let fail = |e: LookupError| from_gai(name, family, false, e);
-    let mut canonical_name = None;
-    let mut found = Vec::new();
-    for info in dns_lookup::getaddrinfo(Some(name), None, Some(hints)).map_err(fail)? {
-        let info = info.map_err(|e| from_gai(name, family, false, LookupError::from(e)))?;
-        if canonical_name.is_none() {
-            canonical_name = info.canonname.as_deref().map(without_root_dot);
-        }
-        found.push(info.sockaddr.ip());
-    }
-    let addresses = dedup_in_order(found.into_iter().filter(|ip| family.contains(ip)));
-    if addresses.is_empty() {
-        return Err(Error::NoAddress {
-            query: name.to_owned(),
-            family,
-            server: None,
-        });
-    }
+    let found =
+        netcore::getaddrinfo(name, 0, family).map_err(|e| from_lookup(name, family, false, e))?;
     Ok(Lookup {
         name: name.to_owned(),
-        canonical_name,
-        addresses,
+        canonical_name: found.canonical_name.as_deref().map(without_root_dot),
+        addresses: dedup_in_order(found.addresses.iter().map(SocketAddr::ip)),
     })
 }
 
@@ -95,71 +61,45 @@ pub fn lookup_family(name: &str, family: Family) -> Result<Lookup> {
 /// # Ok::<(), resolve::Error>(())
 /// ```
 pub fn reverse(ip: IpAddr) -> Result<Reverse> {
-    let query = ip.to_string();
-    let (host, _service) = dns_lookup::getnameinfo(&SocketAddr::new(ip, 0), libc::NI_NAMEREQD)
-        .map_err(|e| from_gai(&query, Family::of(&ip), true, e))?;
+    let host = netcore::getnameinfo(ip)
+        .map_err(|e| from_lookup(&ip.to_string(), Family::of(&ip), true, e))?;
     Ok(Reverse {
         address: ip,
         names: vec![without_root_dot(&host)],
     })
 }
 
-/// Rejects what the C library cannot be given or would answer confusingly.
-fn check_name(name: &str) -> Result<()> {
-    let reason = if name.is_empty() {
-        "it is empty"
-    } else if name.contains('\0') {
-        "it contains a NUL byte"
-    } else {
-        return Ok(());
-    };
-    Err(Error::InvalidName {
-        query: name.to_owned(),
-        reason: reason.to_owned(),
-    })
-}
-
-/// Sorts a `getaddrinfo`/`getnameinfo` failure into our cases by its
-/// `EAI_*` code.
-fn from_gai(query: &str, family: Family, reverse: bool, err: LookupError) -> Error {
+/// netcore's verdict as ours: the three a DNS server gives too (no such
+/// host, no address, try again) as the same variants it gets; any other
+/// as netcore's own error, so it reads as `netlab connect` says it.
+fn from_lookup(query: &str, family: Family, reverse: bool, err: LookupError) -> Error {
     let query = query.to_owned();
     match err.kind() {
-        LookupErrorKind::NoName => Error::NoSuchHost {
+        LookupErrorKind::NoSuchHost => Error::NoSuchHost {
             query,
             server: None,
             reverse,
         },
-        LookupErrorKind::NoData if !reverse => Error::NoAddress {
+        LookupErrorKind::NoAddress if reverse => Error::NoSuchHost {
+            query,
+            server: None,
+            reverse,
+        },
+        LookupErrorKind::NoAddress => Error::NoAddress {
             query,
             family,
             server: None,
         },
-        LookupErrorKind::NoData => Error::NoSuchHost {
-            query,
-            server: None,
-            reverse,
-        },
-        LookupErrorKind::Again => Error::TemporaryFailure {
+        LookupErrorKind::TemporaryFailure => Error::TemporaryFailure {
             query,
             server: None,
         },
         _ => Error::System {
-            query,
-            code: err.error_num(),
-            message: lower_first(&std::io::Error::from(err).to_string()),
+            source: netcore::Error::Resolve {
+                host: query,
+                source: err.into(),
+            },
         },
-    }
-}
-
-fn lower_first(text: &str) -> String {
-    let text = match text.find(" (os error") {
-        Some(i) => &text[..i],
-        None => text,
-    };
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => first.to_lowercase().chain(chars).collect(),
-        None => String::new(),
     }
 }
 
@@ -168,27 +108,51 @@ mod tests {
     use super::*;
     use crate::error::ErrorKind;
 
-    #[test]
-    fn eai_codes_map_to_our_cases() {
-        let err = from_gai("x", Family::Any, false, LookupError::new(libc::EAI_NONAME));
-        assert_eq!(err.to_string(), "resolving x: no such host");
-        let err = from_gai("x", Family::V6, false, LookupError::new(libc::EAI_NODATA));
-        assert_eq!(err.to_string(), "resolving x: no IPv6 address");
-        let err = from_gai("x", Family::Any, false, LookupError::new(libc::EAI_AGAIN));
-        assert_eq!(err.kind(), ErrorKind::Temporary);
-        let err = from_gai("x", Family::Any, false, LookupError::new(libc::EAI_FAIL));
-        assert_eq!(err.kind(), ErrorKind::Other);
-        assert!(err.to_string().starts_with("resolving x: "), "{err}");
-        let err = from_gai("::2", Family::V6, true, LookupError::new(libc::EAI_NONAME));
-        assert_eq!(
-            err.to_string(),
-            "resolving ::2: no host name for this address"
-        );
+    /// `{:#}` of ours and of netcore's error for the same name: what
+    /// `netlab resolve` and `netlab connect` print.
+    fn both(name: &str) -> (String, String) {
+        let ours = lookup(name).unwrap_err();
+        let netcore = netcore::resolve(name, 7).unwrap_err();
+        (
+            format!("{:#}", anyhow::Error::from(ours)),
+            format!("{:#}", anyhow::Error::from(netcore)),
+        )
     }
 
     #[test]
-    fn empty_and_nul_names_are_invalid() {
-        assert_eq!(lookup("").unwrap_err().kind(), ErrorKind::InvalidInput);
-        assert_eq!(lookup("a\0b").unwrap_err().kind(), ErrorKind::InvalidInput);
+    fn verdicts_read_as_netcore_gives_them() {
+        for name in [
+            "nonexistent.invalid",
+            "",
+            "a\0b",
+            "two words",
+            "::1%",
+            "::1%no-such-if",
+            "fe80::1%99999999999",
+        ] {
+            let (ours, netcore) = both(name);
+            assert_eq!(ours, netcore, "{name:?}");
+        }
+    }
+
+    #[test]
+    fn verdicts_sort_by_kind() {
+        let kind = |name| lookup(name).unwrap_err().kind();
+        assert_eq!(kind("nonexistent.invalid"), ErrorKind::NotFound);
+        assert_eq!(kind("::1%no-such-if"), ErrorKind::NotFound);
+        assert_eq!(kind(""), ErrorKind::InvalidInput);
+        assert_eq!(kind("a\0b"), ErrorKind::InvalidInput);
+        assert_eq!(kind("::1%"), ErrorKind::InvalidInput);
+        let err = lookup_family("::1", Family::V4).unwrap_err();
+        assert_eq!(err.to_string(), "resolving ::1: no IPv4 address");
+        assert_eq!(err.kind(), ErrorKind::NotFound);
+        let err = lookup("::1%no-such-if").unwrap_err();
+        assert_eq!(err.query(), "::1%no-such-if");
+    }
+
+    #[test]
+    fn scoped_and_bracketed_literals_resolve_as_for_connect() {
+        let found = lookup("[::1%1]").unwrap();
+        assert_eq!(found.addresses, ["::1".parse::<IpAddr>().unwrap()]);
     }
 }

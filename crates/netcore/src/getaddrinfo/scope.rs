@@ -14,8 +14,9 @@
 //! only interfaces with an IPv6 address, and an interface without one
 //! cannot carry link-local IPv6 traffic anyway.
 
-use std::io;
 use std::net::{Ipv6Addr, SocketAddrV6};
+
+use super::LookupError;
 
 /// Where the kernel lists each IPv6 address with its interface's index
 /// and name, for the calling thread's network namespace.
@@ -24,36 +25,30 @@ const IF_INET6: &str = "/proc/self/net/if_inet6";
 /// `ADDR%SCOPE` as an IPv6 socket address on `port`, or `None` when `host`
 /// is not of that shape (a name, an IPv4 address: left to the resolver).
 /// `SCOPE` is an interface index (`1`) or name (`lo`).
-pub(super) fn parse(host: &str, port: u16) -> Option<io::Result<SocketAddrV6>> {
+pub(super) fn parse(host: &str, port: u16) -> Option<Result<SocketAddrV6, LookupError>> {
     let (addr, scope) = host.split_once('%')?;
     let ip: Ipv6Addr = addr.parse().ok()?;
     Some(scope_id(scope).map(|id| SocketAddrV6::new(ip, port, 0, id)))
 }
 
 /// The interface index for a scope: a number as it is, a name looked up.
-fn scope_id(scope: &str) -> io::Result<u32> {
+fn scope_id(scope: &str) -> Result<u32, LookupError> {
     if scope.is_empty() {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "nothing after % (give an interface name or index: fe80::1%eth0)",
-        ));
+        return Err(LookupError::invalid("no interface name or index after %"));
     }
     if scope.bytes().all(|b| b.is_ascii_digit()) {
-        return scope.parse().map_err(|_| {
-            io::Error::new(io::ErrorKind::InvalidInput, "interface index out of range")
-        });
+        return scope
+            .parse()
+            .map_err(|_| LookupError::invalid(format!("interface index {scope} out of range")));
     }
     let table = std::fs::read_to_string(IF_INET6).map_err(|e| {
-        io::Error::new(
-            io::ErrorKind::NotFound,
-            format!("no IPv6 interfaces to look {scope:?} up in ({IF_INET6}: {e})"),
+        LookupError::no_interface(
+            format!("no IPv6 interfaces to look {scope:?} up in {IF_INET6}"),
+            Some(e),
         )
     })?;
     index_in(&table, scope).ok_or_else(|| {
-        io::Error::new(
-            io::ErrorKind::NotFound,
-            format!("no network interface {scope:?} with IPv6 (see `ip -6 addr`)"),
-        )
+        LookupError::no_interface(format!("no network interface {scope:?} with IPv6"), None)
     })
 }
 
@@ -73,6 +68,7 @@ fn index_in(table: &str, name: &str) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::getaddrinfo::LookupErrorKind;
 
     const TABLE: &str = "\
 fd000000000000000000000000000002 04 40 00 82     eth0
@@ -102,10 +98,14 @@ fe800000000000000000000000000001 1a 40 20 80   nl-dummy
         }
         assert!(parse("::1%", 7).unwrap().is_err());
         assert!(parse("::1%99999999999", 7).unwrap().is_err());
+        let err = parse("::1%no-such-if", 7).unwrap().unwrap_err();
+        assert_eq!(err.kind(), LookupErrorKind::NoSuchInterface);
         assert_eq!(
-            parse("::1%no-such-if", 7).unwrap().unwrap_err().kind(),
-            io::ErrorKind::NotFound
+            err.to_string(),
+            "no network interface \"no-such-if\" with IPv6"
         );
+        let err = parse("::1%", 7).unwrap().unwrap_err();
+        assert_eq!(err.kind(), LookupErrorKind::InvalidName);
         // Not ADDR%SCOPE: for the resolver.
         assert!(parse("::1", 7).is_none());
         assert!(parse("127.0.0.1%lo", 7).is_none());

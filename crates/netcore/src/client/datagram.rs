@@ -1,0 +1,75 @@
+//! [`DatagramClient`]: a UDP socket connected to one server, for requests
+//! with a timeout and retries.
+
+use std::io;
+use std::net::{SocketAddr, UdpSocket};
+use std::time::Duration;
+
+use crate::error::{Error, Result};
+
+/// A UDP socket connected to one server, from
+/// [`Client::udp`](crate::Client::udp).
+#[derive(Debug)]
+pub struct DatagramClient {
+    socket: UdpSocket,
+    addr: SocketAddr,
+    wait: Duration,
+    retries: u32,
+}
+
+impl DatagramClient {
+    pub(super) fn new(socket: UdpSocket, addr: SocketAddr, wait: Duration, retries: u32) -> Self {
+        DatagramClient {
+            socket,
+            addr,
+            wait,
+            retries,
+        }
+    }
+
+    /// The server's address.
+    pub fn peer_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Sends `request` as one datagram and returns the first reply, sending
+    /// again up to the client's retries when none comes in time. A reply
+    /// that arrives after its request timed out may be taken as the answer
+    /// to the next one: UDP has no request ids.
+    pub fn request(&self, request: &[u8]) -> Result<Vec<u8>> {
+        let addr = self.addr;
+        let mut buf = vec![0u8; 65_536];
+        for _ in 0..=self.retries {
+            self.socket
+                .send(request)
+                .map_err(|e| refused_or(addr, "sending to", e))?;
+            match self.socket.recv(&mut buf) {
+                Ok(n) => {
+                    buf.truncate(n);
+                    return Ok(buf);
+                }
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                    ) => {}
+                Err(e) => return Err(refused_or(addr, "waiting for a reply from", e)),
+            }
+        }
+        Err(Error::Timeout {
+            op: "waiting for a reply from",
+            addr,
+            after: self.wait.saturating_mul(self.retries.saturating_add(1)),
+        })
+    }
+}
+
+/// A connected UDP socket reports an ICMP "port unreachable" as
+/// connection refused: nothing listens there, as for a refused TCP connect.
+fn refused_or(addr: SocketAddr, op: &'static str, source: io::Error) -> Error {
+    if source.kind() == io::ErrorKind::ConnectionRefused {
+        Error::Connect { addr, source }
+    } else {
+        Error::Io { op, addr, source }
+    }
+}
