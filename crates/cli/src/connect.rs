@@ -1,21 +1,33 @@
-//! `netlab connect daytime|echo HOST PORT`: the lecture's clients.
+//! `netlab connect PROTOCOL HOST PORT`: the lecture's clients.
+//!
+//! Every protocol's client takes the same [`ClientOptions`] (the server,
+//! TCP or UDP, the timeout, the byte limit); this file makes the client,
+//! the output and the one-line error, whatever the protocol.
 
 use std::io::{self, IsTerminal};
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Args;
-use netcore::Client;
+use netcore::{Client, LookupErrorKind};
 
 use crate::exit::{self, Code};
+use crate::protocols::Protocol;
 use crate::reply::{self, ReplyOutput};
-use crate::{Protocol, args, seconds};
+use crate::{args, seconds};
 
-/// Arguments of `netlab connect`.
+/// Arguments of `netlab connect P`: the shared ones, then protocol `P`'s.
 #[derive(Debug, Args)]
-pub struct ConnectArgs {
-    /// The service to talk to.
-    pub protocol: Protocol,
+pub struct ConnectArgs<P: Protocol> {
+    #[command(flatten)]
+    client: ClientOptions,
+    #[command(flatten)]
+    options: P::ConnectOptions,
+}
+
+/// The options every client takes, whatever its protocol.
+#[derive(Debug, Args)]
+pub struct ClientOptions {
     /// The server: a host name or an IPv4 or IPv6 address (a link-local
     /// one with its interface: fe80::1%eth0).
     #[arg(value_parser = args::host)]
@@ -36,37 +48,27 @@ pub struct ConnectArgs {
     pub max_bytes: Option<u64>,
 }
 
-/// Runs `netlab connect`.
-pub fn run(args: ConnectArgs) -> ExitCode {
-    let timeout = (!args.timeout.is_zero()).then_some(args.timeout);
+/// Where a client writes what the server sends: stdout, escaped on a
+/// terminal, cut at `--max-bytes`.
+pub type Reply<'a> = ReplyOutput<io::StdoutLock<'a>>;
+
+/// Runs `netlab connect P`.
+pub fn run<P: Protocol>(args: ConnectArgs<P>) -> ExitCode {
+    let to = &args.client;
+    let timeout = (!to.timeout.is_zero()).then_some(to.timeout);
     let client = Client::new().timeout(timeout);
     let stdout = io::stdout();
     // A terminal gets control characters escaped: the server chose them.
     let terminal = stdout.is_terminal();
-    let mut out = ReplyOutput::new(stdout.lock(), terminal, args.max_bytes);
-    let (host, port) = (args.host.as_str(), args.port);
-    let result = match (args.protocol, args.udp) {
-        (Protocol::Daytime, false) => {
-            daytime::query(&client, host, port, &mut out).map_err(Failure::from)
-        }
-        (Protocol::Daytime, true) => {
-            daytime::query_udp(&client, host, port, &mut out).map_err(Failure::from)
-        }
-        (Protocol::Echo, false) => {
-            echo::session(&client, host, port, io::stdin(), &mut out).map_err(Failure::from)
-        }
-        (Protocol::Echo, true) => {
-            echo::session_udp(&client, host, port, io::stdin().lock(), &mut out)
-                .map_err(Failure::from)
-        }
-    };
+    let mut out = ReplyOutput::new(stdout.lock(), terminal, to.max_bytes);
+    let result = P::connect(&client, to, &args.options, &mut out);
     let finished = out.finish();
-    let result = result.and_then(|_| finished.map_err(Failure::Output));
+    let result = result.and_then(|()| finished.map_err(Failure::Output));
     match result {
-        Ok(_) => Code::Ok.into(),
+        Ok(()) => Code::Ok.into(),
         Err(Failure::Net(e)) => {
             let code = exit::for_net(&e);
-            exit::report(&e, Some(&hint(&e, &args)), code)
+            exit::report(&e, Some(&hint(&e, to)), code)
         }
         // Whoever read our output went away (`| head`): not an error.
         Err(Failure::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe => Code::Ok.into(),
@@ -75,62 +77,54 @@ pub fn run(args: ConnectArgs) -> ExitCode {
             Some("raise --max-bytes if the server is meant to send that much"),
             Code::IoErr,
         ),
-        Err(Failure::Output(e)) => {
-            exit::report(format!("writing the reply: {e}"), None, Code::IoErr)
-        }
-        Err(Failure::Input(e)) => {
-            exit::report(format!("reading the input: {e}"), None, Code::IoErr)
-        }
+        Err(Failure::Output(e)) => exit::report(
+            format!("writing the reply: {}", netcore::describe(&e)),
+            None,
+            Code::IoErr,
+        ),
+        Err(Failure::Input(e)) => exit::report(
+            format!("reading the input: {}", netcore::describe(&e)),
+            None,
+            Code::IoErr,
+        ),
+        // Its own words and causes, never relabelled as another operation.
+        Err(Failure::Other(e)) => exit::report(&*e, None, Code::Software),
     }
 }
 
-/// A client failure, whichever protocol crate it came from.
-enum Failure {
+/// A client failure, whichever protocol crate it came from (each
+/// protocol's file converts its crate's error).
+#[derive(Debug)]
+pub enum Failure {
+    /// Reaching, writing to or reading from the server failed.
     Net(netcore::Error),
+    /// Reading the input failed.
     Input(io::Error),
+    /// Writing the server's reply failed (or passed `--max-bytes`).
     Output(io::Error),
-}
-
-impl From<daytime::Error> for Failure {
-    fn from(e: daytime::Error) -> Self {
-        match e {
-            daytime::Error::Net(e) => Failure::Net(e),
-            daytime::Error::Output(e) => Failure::Output(e),
-            other => Failure::Net(netcore::Error::Engine {
-                source: io::Error::other(other.to_string()),
-            }),
-        }
-    }
-}
-
-impl From<echo::Error> for Failure {
-    fn from(e: echo::Error) -> Self {
-        match e {
-            echo::Error::Net(e) => Failure::Net(e),
-            echo::Error::Input(e) => Failure::Input(e),
-            echo::Error::Output(e) => Failure::Output(e),
-            other => Failure::Net(netcore::Error::Engine {
-                source: io::Error::other(other.to_string()),
-            }),
-        }
-    }
+    /// A failure this CLI does not know by name (the protocol crates'
+    /// errors are `#[non_exhaustive]`): printed as it is, exit 70.
+    Other(Box<dyn std::error::Error + Send + Sync>),
 }
 
 /// What to do about a network error, in a few words.
-fn hint(e: &netcore::Error, args: &ConnectArgs) -> String {
-    let (host, port) = (&args.host, args.port);
+fn hint(e: &netcore::Error, to: &ClientOptions) -> String {
+    let (host, port) = (&to.host, to.port);
     match e {
-        netcore::Error::Resolve { source, .. } if source.kind() == io::ErrorKind::TimedOut => {
-            "the name server did not answer; try again later".to_owned()
-        }
-        netcore::Error::Resolve { .. } => {
-            format!("check the spelling of {host:?}, or give an IP address")
-        }
+        netcore::Error::Resolve { .. } => match e.lookup_error().map(|l| l.kind()) {
+            Some(LookupErrorKind::TemporaryFailure) => {
+                "the name server did not answer; try again later".to_owned()
+            }
+            Some(LookupErrorKind::NoSuchInterface) => {
+                "`ip -6 addr` lists this machine's interfaces with IPv6".to_owned()
+            }
+            _ => format!("check the spelling of {host:?}, or give an IP address"),
+        },
         netcore::Error::Timeout { .. } => {
             format!("{host} did not answer in time; check the host and port, or raise --timeout")
         }
         _ => match e.io_kind() {
-            io::ErrorKind::ConnectionRefused if args.udp => {
+            io::ErrorKind::ConnectionRefused if to.udp => {
                 format!(
                     "nothing answers UDP on {host} port {port}; is the server running with --udp?"
                 )

@@ -6,15 +6,18 @@ mod bench;
 mod connect;
 mod exit;
 mod limits;
+mod output;
+mod protocols;
 mod render;
 mod reply;
 mod resolve;
 mod serve;
+mod usage;
 
 use std::io::Write;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand};
 
 /// Classic client/server network programming: resolve names, run daytime
 /// and echo servers, and talk to them.
@@ -34,30 +37,13 @@ enum Command {
     /// Print the IP address of host names (and host names of IP addresses).
     Resolve(resolve::ResolveArgs),
     /// Run a daytime or echo server until SIGINT, SIGTERM or SIGHUP.
-    Serve(serve::ServeArgs),
+    #[command(subcommand)]
+    Serve(protocols::Serve),
     /// Talk to a daytime or echo server.
-    Connect(connect::ConnectArgs),
+    #[command(subcommand)]
+    Connect(protocols::Connect),
     /// Load-test a daytime or echo server.
     Bench(bench::BenchArgs),
-}
-
-/// The services netlab speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Protocol {
-    /// RFC 867: one line with the date and time.
-    Daytime,
-    /// RFC 862: every byte sent back.
-    Echo,
-}
-
-impl Protocol {
-    /// The service's name, as in `/etc/services`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Protocol::Daytime => "daytime",
-            Protocol::Echo => "echo",
-        }
-    }
 }
 
 pub use args::seconds;
@@ -71,63 +57,30 @@ fn main() -> ExitCode {
             return exit::Code::Ok.into();
         }
         Err(e) if e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
-            // Bare `netlab` (or `netlab bench`): the help, on stdout, as
+            // Bare `netlab` (or `netlab serve`, `netlab bench`): the help, on stdout, as
             // git and cargo print theirs, not as an error line. Like git
             // (and unlike cargo) the exit code says nothing was done.
             let _ = write!(std::io::stdout(), "{}", e.render());
             return exit::Code::Usage.into();
         }
-        Err(e) => return usage_error(&e),
+        Err(e) => {
+            let words: Vec<String> = std::env::args_os()
+                .map(|w| w.to_string_lossy().into_owned())
+                .collect();
+            return usage::report(&e, &words);
+        }
     };
     match cli.command {
         Command::Resolve(args) => resolve::run(args),
-        Command::Serve(args) => serve::run(args),
-        Command::Connect(args) => connect::run(args),
+        Command::Serve(protocol) => protocol.run(),
+        Command::Connect(protocol) => protocol.run(),
         Command::Bench(args) => bench::run(args),
-    }
-}
-
-/// clap's multi-line error as the one line every netlab error is: the
-/// message paragraph (which may list the missing arguments on lines of
-/// their own), without the usage block that follows it.
-fn usage_error(e: &clap::Error) -> ExitCode {
-    exit::report(
-        one_line(&e.render().to_string()),
-        Some("see netlab --help"),
-        exit::Code::Usage,
-    )
-}
-
-fn one_line(rendered: &str) -> String {
-    let message: Vec<&str> = rendered
-        .lines()
-        .take_while(|l| !l.trim().is_empty())
-        .map(str::trim)
-        .collect();
-    let joined = message.join(" ");
-    let joined = joined.strip_prefix("error: ").unwrap_or(&joined);
-    if joined.is_empty() {
-        "invalid arguments".to_owned()
-    } else {
-        joined.to_owned()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn usage_errors_keep_the_missing_argument() {
-        let e = Cli::try_parse_from(["netlab", "connect", "echo"]).unwrap_err();
-        let line = one_line(&e.render().to_string());
-        assert!(
-            line.starts_with("the following required arguments were not provided:"),
-            "{line}"
-        );
-        assert!(line.contains("<HOST>"), "{line}");
-        assert!(!line.contains('\n'));
-    }
 
     #[test]
     fn cli_definition_is_consistent() {

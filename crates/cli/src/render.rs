@@ -1,11 +1,9 @@
 //! How `netlab serve` prints what happens: the lecture's lines, with the
 //! lecture's words, one flushed line at a time.
 //!
-//! The lines are made on the server's event loops but written by a thread
-//! of their own, through a bounded queue: a terminal that stalls (Ctrl-S,
-//! a pager) or a pipe nobody reads must never stall the server. When the
-//! queue is full, lines are dropped and counted, and the count is printed
-//! once there is room again.
+//! Every line the log makes, errors included, goes through [`Output`]'s
+//! bounded queues to writer threads: the event loops that make the lines
+//! never wait for stdout or stderr.
 //!
 //! A flood of datagrams the UDP policy refuses (spoofed sources, a loop)
 //! would otherwise print a line each: at most [`REFUSED_PER_SECOND`] lines
@@ -13,85 +11,46 @@
 //! line once the second has passed.
 
 use std::fmt::Write as _;
-use std::io::Write;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
-use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use netcore::{CloseReason, Event, Observer};
 
+use crate::output::Output;
+
 /// Bytes of data shown in a `Read from client:` line before it is cut.
 const SHOW_MAX: usize = 200;
-
-/// Lines waiting for the writer thread, at most.
-const QUEUE: usize = 8192;
 
 /// `Refused datagram` lines printed per second for one reason, at most.
 pub const REFUSED_PER_SECOND: u32 = 5;
 
-/// The sending side of the stdout writer thread.
-#[derive(Debug)]
-pub struct Output {
-    lines: SyncSender<String>,
-    dropped: Arc<AtomicU64>,
-}
-
-impl Output {
-    /// Starts the thread that writes to stdout; it ends once every
-    /// [`Output`] is dropped and the queue is empty.
-    pub fn start() -> std::io::Result<(Output, JoinHandle<()>)> {
-        let (lines, queue) = sync_channel(QUEUE);
-        let dropped = Arc::new(AtomicU64::new(0));
-        let count = dropped.clone();
-        let writer = std::thread::Builder::new()
-            .name("stdout".into())
-            .spawn(move || write_lines(&queue, &count))?;
-        Ok((Output { lines, dropped }, writer))
-    }
-
-    fn send(&self, text: String) {
-        if let Err(TrySendError::Full(_)) = self.lines.try_send(text) {
-            self.dropped.fetch_add(1, Ordering::Relaxed);
-        }
-    }
-}
-
-fn write_lines(queue: &Receiver<String>, dropped: &AtomicU64) {
-    let mut stdout = std::io::stdout();
-    for text in queue {
-        let lost = dropped.swap(0, Ordering::Relaxed);
-        if lost > 0 {
-            let _ = writeln!(
-                stdout,
-                "({lost} log lines dropped: the output was too slow)"
-            );
-        }
-        // A reader that went away is not the server's problem.
-        let _ = stdout.write_all(text.as_bytes());
-    }
-    let _ = stdout.flush();
+/// What a protocol's server log shows beyond the lines every server
+/// prints.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LogStyle {
+    /// Print TCP data lines (`Read from client:`, `Wrote to client:`) and
+    /// a UDP request's; the lecture's daytime server prints none.
+    pub show_data: bool,
+    /// The server is an echo server in line mode: a client that sends
+    /// nothing "crashed", in the lecture's words.
+    pub line_mode: bool,
 }
 
 /// Renders server events as the lecture's `daytimeserver.py` and
-/// `echoserver.py` lines on stdout, errors on stderr.
+/// `echoserver.py` lines on stdout, errors on stderr, through the queues
+/// of [`Output`]: never waiting for either.
 #[derive(Debug)]
 pub struct LectureLog {
-    /// Where stdout lines go.
+    /// Where the lines go.
     pub out: Output,
     /// Print nothing but errors (and, with `announce_port`, the port).
     pub quiet: bool,
     /// The port was chosen by the system (`--port 0`): print the `Bound`
     /// line even when quiet, since nothing else can tell it.
     pub announce_port: bool,
-    /// Print TCP data lines (`Read from client:`, `Wrote to client:`); the
-    /// lecture's daytime server prints none.
-    pub show_data: bool,
-    /// The server is an echo server in line mode: a client that sends
-    /// nothing "crashed", in the lecture's words.
-    pub line_mode: bool,
+    /// What this protocol's log shows.
+    pub style: LogStyle,
     /// Refused datagrams per reason, for the rate limit on their lines.
     pub refusals: Refusals,
 }
@@ -106,24 +65,23 @@ impl Observer for LectureLog {
             let line = format!(
                 "{op}{}: {}",
                 who.unwrap_or_default(),
-                netcore_describe(error)
+                netcore::describe(error)
             );
             if conn.is_some() && is_peer_hangup(error.kind()) {
                 // A client that resets is the client's business, not a
                 // server error: say so only when not quiet.
                 if !self.quiet {
-                    self.out.send(format!("Closed socket: {line}\n"));
+                    self.out.print(format!("Closed socket: {line}\n"));
                 }
             } else {
-                // Never panics on a closed stderr, unlike eprintln!.
-                let _ = writeln!(std::io::stderr(), "netlab: {line}");
+                self.out.error(format!("netlab: {line}"));
             }
             return;
         }
         if self.quiet {
             if let (true, Event::Bound { addr, .. }) = (self.announce_port, event) {
                 self.out
-                    .send(format!("Bound server socket to port {}\n", addr.port()));
+                    .print(format!("Bound server socket to port {}\n", addr.port()));
             }
             return;
         }
@@ -142,23 +100,23 @@ impl Observer for LectureLog {
                     maybe_tuple(conn.peer)
                 );
             }
-            Event::Read { data, .. } if self.show_data => {
+            Event::Read { data, .. } if self.style.show_data => {
                 let _ = writeln!(text, "Read from client: {}", show(data));
             }
-            Event::Wrote { data, .. } if self.show_data => {
+            Event::Wrote { data, .. } if self.style.show_data => {
                 let _ = writeln!(text, "Wrote to client: {}", show(data));
             }
             Event::Closed {
                 reason, bytes_in, ..
             } => match reason {
-                CloseReason::PeerClosed if self.line_mode && *bytes_in == 0 => {
+                CloseReason::PeerClosed if self.style.line_mode && *bytes_in == 0 => {
                     text.push_str("The echo client crashed\n");
                 }
                 CloseReason::IdleTimeout => text.push_str("Closed socket: idle timeout\n"),
                 CloseReason::ReadTimeout => text.push_str("Closed socket: read timeout\n"),
                 CloseReason::WriteTimeout => text.push_str("Closed socket: write timeout\n"),
                 CloseReason::HandlerPanic => text.push_str("Closed socket: the handler failed\n"),
-                CloseReason::Refused if self.line_mode => {
+                CloseReason::Refused if self.style.line_mode => {
                     text.push_str("Closed socket: a line longer than the limit\n");
                 }
                 CloseReason::Refused => text.push_str("Closed socket: input refused\n"),
@@ -176,7 +134,7 @@ impl Observer for LectureLog {
                     "Received datagram\nClient IP addr and port: {}",
                     tuple(*peer)
                 );
-                if self.show_data {
+                if self.style.show_data {
                     let _ = writeln!(text, "Read from client: {}", show(request));
                 }
                 let _ = writeln!(text, "Wrote to client: {}", show(reply));
@@ -206,9 +164,7 @@ impl Observer for LectureLog {
             _ => {}
         }
         if !text.is_empty() {
-            // stdout is line-buffered, and a reader that went away is not
-            // the server's problem.
-            self.out.send(text);
+            self.out.print(text);
         }
     }
 
@@ -294,14 +250,6 @@ fn is_peer_hangup(kind: std::io::ErrorKind) -> bool {
         kind,
         K::ConnectionReset | K::ConnectionAborted | K::BrokenPipe
     )
-}
-
-fn netcore_describe(e: &std::io::Error) -> String {
-    let text = e.to_string();
-    match text.find(" (os error") {
-        Some(i) => text[..i].to_lowercase(),
-        None => text,
-    }
 }
 
 /// [`tuple`], or `None` as Python prints it, for a connection that is not

@@ -234,7 +234,7 @@ fn json_result(arg: &str, result: &resolve::Result<Answer>, all: bool) -> Value 
             },
             "error": {
                 "kind": err.kind().as_str(),
-                "message": err.to_string(),
+                "message": exit::chain(err),
                 "exit_code": code_for(err.kind()) as u8,
             },
         }),

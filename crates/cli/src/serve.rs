@@ -1,34 +1,38 @@
-//! `netlab serve daytime|echo`: run a server until SIGINT, SIGTERM or SIGHUP.
+//! `netlab serve PROTOCOL`: run a server until SIGINT, SIGTERM or SIGHUP.
+//!
+//! Every protocol's subcommand takes the same [`EngineOptions`] (where to
+//! bind, TCP or UDP, limits, timeouts, the UDP policy, `-q`) beside its
+//! own; this file turns them into a running netcore engine, whatever the
+//! protocol.
 
-use std::io::Write as _;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::{Args, ValueEnum};
+use clap::Args;
 use netcore::{Builder, DatagramBuilder, DatagramPolicy};
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 
 use crate::exit::{self, Code};
 use crate::limits;
-use crate::render::{LectureLog, Output, Refusals};
-use crate::{Protocol, args, seconds};
+use crate::output::Output;
+use crate::protocols::Protocol;
+use crate::render::{LectureLog, Refusals};
+use crate::{args, seconds};
 
-/// How an echo server echoes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum EchoMode {
-    /// RFC 862: echo every byte until the client closes.
-    Stream,
-    /// The lecture's echoserver.py: echo one line, then close.
-    Line,
+/// Arguments of `netlab serve P`: the engine's, then protocol `P`'s own.
+#[derive(Debug, Args)]
+pub struct ServeArgs<P: Protocol> {
+    #[command(flatten)]
+    engine: EngineOptions,
+    #[command(flatten)]
+    options: P::ServeOptions,
 }
 
-/// Arguments of `netlab serve`.
+/// The options every server takes, whatever its protocol.
 #[derive(Debug, Args)]
-pub struct ServeArgs {
-    /// The service to run.
-    pub protocol: Protocol,
+pub struct EngineOptions {
     /// Address to bind: an IPv4 or IPv6 address or a host name. Default:
     /// all interfaces, IPv4 and IPv6 on one socket.
     #[arg(long, value_parser = args::host)]
@@ -40,9 +44,6 @@ pub struct ServeArgs {
     /// Serve UDP datagrams instead of TCP connections.
     #[arg(long)]
     pub udp: bool,
-    /// Echo mode (echo only; TCP).
-    #[arg(long, value_enum, default_value_t = EchoMode::Stream, conflicts_with = "udp")]
-    pub mode: EchoMode,
     /// Most connections open at once; more clients wait in the backlog (TCP).
     #[arg(long, default_value_t = 10_000, allow_negative_numbers = true,
           value_parser = args::at_least(1u64), conflicts_with = "udp")]
@@ -63,15 +64,6 @@ pub struct ServeArgs {
     /// On SIGINT/SIGTERM/SIGHUP, give open connections this many seconds to finish.
     #[arg(long, default_value = "5", allow_negative_numbers = true, value_parser = seconds)]
     pub drain: Duration,
-    /// Daytime: print the time in UTC instead of local time.
-    #[arg(long)]
-    pub utc: bool,
-    /// Daytime: end the line with CR LF (as inetd does) instead of LF.
-    #[arg(long)]
-    pub crlf: bool,
-    /// Daytime: a strftime format instead of the lecture's "%a %b %e %H:%M:%S %Y".
-    #[arg(long, value_name = "STRFTIME")]
-    pub format: Option<String>,
     /// UDP: also answer source ports below 1024 (refused by default: loop hazard).
     #[arg(long, requires = "udp")]
     pub allow_privileged_sources: bool,
@@ -89,30 +81,35 @@ pub struct ServeArgs {
     pub quiet: bool,
 }
 
-/// Runs `netlab serve`.
-pub fn run(args: ServeArgs) -> ExitCode {
-    let (out, writer) = match Output::start() {
+/// How long a stopped server waits for its last output lines to be read.
+const OUTPUT_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Runs `netlab serve P`.
+pub fn run<P: Protocol>(args: ServeArgs<P>) -> ExitCode {
+    let (out, writers) = match Output::start() {
         Ok(started) => started,
         Err(e) => {
             return exit::report(
-                format!("starting the output thread: {e}"),
+                format!("starting the output threads: {e}"),
                 None,
                 Code::OsErr,
             );
         }
     };
-    let code = serve(args, out);
-    // Every line queued before the server stopped (or failed) is printed.
-    let _ = writer.join();
+    let code = serve::<P>(&args, out);
+    // Every line queued before the server stopped (or failed) is printed,
+    // unless nobody reads them: then the server exits anyway.
+    writers.join(OUTPUT_GRACE);
     code
 }
 
-fn serve(args: ServeArgs, out: Output) -> ExitCode {
-    let addr = match bind_address(args.host.as_deref(), args.port) {
+fn serve<P: Protocol>(args: &ServeArgs<P>, out: Output) -> ExitCode {
+    let engine = &args.engine;
+    let addr = match bind_address(engine.host.as_deref(), engine.port) {
         Ok(addr) => addr,
         Err(code) => return code,
     };
-    if args.udp && is_group_address(addr.ip()) && !args.allow_broadcast_host {
+    if engine.udp && is_group_address(addr.ip()) && !engine.allow_broadcast_host {
         return exit::report(
             format!(
                 "{} is a broadcast or multicast address, not one host's",
@@ -124,6 +121,10 @@ fn serve(args: ServeArgs, out: Output) -> ExitCode {
             Code::Usage,
         );
     }
+    let server = match P::server(&args.options, engine) {
+        Ok(server) => server,
+        Err(code) => return code,
+    };
     // Before the socket exists: a signal that arrives as soon as
     // `Listening` is printed must already mean "stop gracefully". SIGHUP
     // (the terminal closed, or an operator's "reload") drains too: there
@@ -140,60 +141,48 @@ fn serve(args: ServeArgs, out: Output) -> ExitCode {
         }
     };
     let observer = LectureLog {
-        out,
-        quiet: args.quiet,
-        announce_port: args.port == 0,
-        show_data: args.protocol == Protocol::Echo,
-        line_mode: args.protocol == Protocol::Echo && args.mode == EchoMode::Line,
+        out: out.clone(),
+        quiet: engine.quiet,
+        announce_port: engine.port == 0,
+        style: P::log_style(&args.options),
         refusals: Refusals::default(),
     };
-    let threads = args.threads.map_or(1, |n| usize::try_from(n).unwrap_or(1));
+    let threads = engine.threads.map(|n| usize::try_from(n).unwrap_or(1));
     let mut limit_warning = None;
-    let started = if args.udp {
+    let started = if engine.udp {
         let mut builder = DatagramBuilder::new(addr)
-            .name(args.protocol.name())
+            .name(P::NAME)
             .policy(DatagramPolicy {
-                allow_privileged_ports: args.allow_privileged_sources,
-                rate_per_source: args.rate_limit,
+                allow_privileged_ports: engine.allow_privileged_sources,
+                rate_per_source: engine.rate_limit,
                 ..DatagramPolicy::default()
             })
             .observer(observer);
-        if args.threads.is_some() {
+        if let Some(threads) = threads {
             builder = builder.threads(threads);
         }
-        match args.protocol {
-            Protocol::Daytime => match daytime_format(&args) {
-                Ok(format) => builder.serve(daytime::Daytime::new(format)),
-                Err(code) => return code,
-            },
-            Protocol::Echo => builder.serve(echo::Echo::new(echo_mode(args.mode))),
-        }
+        builder.serve(server)
     } else {
-        let loops = args
+        let loops = engine
             .threads
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get() as u64));
-        let (max_connections, warning) = limits::fit_max_connections(args.max_connections, loops);
+        let (max_connections, warning) = limits::fit_max_connections(engine.max_connections, loops);
         limit_warning = warning;
         let mut builder = Builder::new(addr)
-            .name(args.protocol.name())
+            .name(P::NAME)
             .max_connections(usize::try_from(max_connections).unwrap_or(usize::MAX))
             .max_per_source(
-                args.max_per_source
+                engine
+                    .max_per_source
                     .map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
             )
-            .idle_timeout((!args.idle_timeout.is_zero()).then_some(args.idle_timeout))
+            .idle_timeout((!engine.idle_timeout.is_zero()).then_some(engine.idle_timeout))
             .write_timeout(Some(Duration::from_secs(60)))
             .observer(observer);
-        if args.threads.is_some() {
+        if let Some(threads) = threads {
             builder = builder.threads(threads);
         }
-        match args.protocol {
-            Protocol::Daytime => match daytime_format(&args) {
-                Ok(format) => builder.serve(daytime::Daytime::new(format)),
-                Err(code) => return code,
-            },
-            Protocol::Echo => builder.serve(echo::Echo::new(echo_mode(args.mode))),
-        }
+        builder.serve(server)
     };
     let running = match started {
         Ok(r) => r,
@@ -202,10 +191,10 @@ fn serve(args: ServeArgs, out: Output) -> ExitCode {
     if let Some(warning) = limit_warning {
         // Not an error: the server runs, with fewer connections at once.
         // Said once it runs, so that a failure stays one line.
-        let _ = writeln!(std::io::stderr(), "{warning}");
+        out.error(warning);
     }
     let handle = running.shutdown_handle();
-    let drain = args.drain;
+    let drain = engine.drain;
     let signals_handle = signals.handle();
     let spawned = std::thread::Builder::new()
         .name("signals".into())
@@ -233,58 +222,11 @@ fn serve(args: ServeArgs, out: Output) -> ExitCode {
     };
     running.wait();
     // The signal thread holds a handle on the server (and so on the
-    // observer that feeds the output thread): end it so all is released.
+    // observer that feeds the output threads): end it so all is released.
     signals_handle.close();
     let _ = signal_thread.join();
     Code::Ok.into()
 }
-
-fn echo_mode(mode: EchoMode) -> echo::Mode {
-    match mode {
-        EchoMode::Stream => echo::Mode::Stream,
-        EchoMode::Line => echo::Mode::Line,
-    }
-}
-
-fn daytime_format(args: &ServeArgs) -> Result<daytime::DaytimeFormat, ExitCode> {
-    let mut format = daytime::DaytimeFormat::lecture()
-        .utc(args.utc)
-        .ending(if args.crlf {
-            daytime::LineEnding::CrLf
-        } else {
-            daytime::LineEnding::Lf
-        });
-    if let Some(f) = &args.format {
-        format = format.strftime(f).map_err(|e| {
-            exit::report(
-                e,
-                Some("see `man strftime` for the % specifiers"),
-                Code::Usage,
-            )
-        })?;
-    }
-    // A reply that cannot be sent would fail on every request: refuse the
-    // format once, now.
-    let longest = if args.udp {
-        format.longest_line(chrono::Utc::now())
-    } else {
-        0
-    };
-    if longest > MAX_DATAGRAM {
-        return Err(exit::report(
-            format!(
-                "--format makes daytime lines of up to {longest} bytes; a UDP reply holds at most {MAX_DATAGRAM}"
-            ),
-            Some("shorten --format, or serve it over TCP: drop --udp"),
-            Code::Usage,
-        ));
-    }
-    Ok(format)
-}
-
-/// The largest UDP payload over IPv4 (65,535 bytes less the IP and UDP
-/// headers); IPv6 allows 20 more, but one limit for both keeps it simple.
-const MAX_DATAGRAM: usize = 65_507;
 
 /// The address to bind: all interfaces by default, an IP literal as is, a
 /// host name's first address.

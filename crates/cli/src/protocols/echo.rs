@@ -1,0 +1,82 @@
+//! Echo (RFC 862) at the command line: `netlab serve echo [--mode line]`
+//! and `netlab connect echo HOST PORT`.
+
+use std::io;
+use std::process::ExitCode;
+
+use clap::{Args, ValueEnum};
+use netcore::Client;
+
+use super::{NoOptions, Protocol};
+use crate::connect::{ClientOptions, Failure, Reply};
+use crate::render::LogStyle;
+use crate::serve::EngineOptions;
+
+/// The echo service.
+#[derive(Debug)]
+pub struct Echo;
+
+/// `netlab serve echo`'s own options.
+#[derive(Debug, Args)]
+pub struct ServeOptions {
+    /// How to echo (TCP only).
+    #[arg(long, value_enum, default_value_t = Mode::Stream, conflicts_with = "udp")]
+    mode: Mode,
+}
+
+/// How an echo server echoes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Mode {
+    /// RFC 862: echo every byte until the client closes.
+    Stream,
+    /// The lecture's echoserver.py: echo one line, then close.
+    Line,
+}
+
+impl Protocol for Echo {
+    const NAME: &'static str = "echo";
+    const ABOUT: &'static str = "RFC 862: every byte sent back.";
+    type ServeOptions = ServeOptions;
+    type ConnectOptions = NoOptions;
+    type Server = ::echo::Echo;
+
+    fn server(options: &ServeOptions, _: &EngineOptions) -> Result<::echo::Echo, ExitCode> {
+        Ok(::echo::Echo::new(match options.mode {
+            Mode::Stream => ::echo::Mode::Stream,
+            Mode::Line => ::echo::Mode::Line,
+        }))
+    }
+
+    fn log_style(options: &ServeOptions) -> LogStyle {
+        LogStyle {
+            show_data: true,
+            line_mode: options.mode == Mode::Line,
+        }
+    }
+
+    fn connect(
+        client: &Client,
+        to: &ClientOptions,
+        _: &NoOptions,
+        out: &mut Reply<'_>,
+    ) -> Result<(), Failure> {
+        let (host, port) = (to.host.as_str(), to.port);
+        let sent = if to.udp {
+            ::echo::session_udp(client, host, port, io::stdin().lock(), out)
+        } else {
+            ::echo::session(client, host, port, io::stdin(), out)
+        };
+        sent.map(drop).map_err(Failure::from)
+    }
+}
+
+impl From<::echo::Error> for Failure {
+    fn from(e: ::echo::Error) -> Self {
+        match e {
+            ::echo::Error::Net(e) => Failure::Net(e),
+            ::echo::Error::Input(e) => Failure::Input(e),
+            ::echo::Error::Output(e) => Failure::Output(e),
+            other => Failure::Other(Box::new(other)),
+        }
+    }
+}

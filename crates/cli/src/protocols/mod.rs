@@ -1,0 +1,112 @@
+//! The protocols `netlab serve` and `netlab connect` speak: one file each,
+//! registered once in [`protocols!`] below.
+//!
+//! A protocol's file says what only it knows: its own options (clap
+//! arguments beside the shared [`EngineOptions`] and [`ClientOptions`]),
+//! how to make its server from them, and how its client talks to a
+//! server. Everything else (binding, limits, signals, the lecture's log
+//! lines, exit codes) is the same for every protocol and lives in
+//! `serve.rs`, `connect.rs` and `render.rs`.
+//!
+//! Adding one (time, discard, chargen): a crate with the protocol, a file
+//! here implementing [`Protocol`], a `mod` line and a line in
+//! [`protocols!`]. See docs/architecture.md, "Writing a new protocol".
+
+use std::process::ExitCode;
+
+use netcore::Client;
+
+use crate::connect::{ClientOptions, Failure, Reply};
+use crate::render::LogStyle;
+use crate::serve::EngineOptions;
+
+mod daytime;
+mod echo;
+
+/// What the CLI needs from one protocol.
+pub trait Protocol: std::fmt::Debug + 'static {
+    /// The service's name, as in `/etc/services`; also its subcommand's.
+    const NAME: &'static str;
+    /// One line for `--help`: the RFC and what the service does.
+    const ABOUT: &'static str;
+    /// `netlab serve NAME`'s own options, beside the [`EngineOptions`].
+    type ServeOptions: clap::Args + std::fmt::Debug;
+    /// `netlab connect NAME`'s own options, beside the [`ClientOptions`].
+    type ConnectOptions: clap::Args + std::fmt::Debug;
+    /// The server netcore runs, over TCP or UDP.
+    type Server: netcore::Server + netcore::DatagramServer;
+
+    /// The server `options` describe, for the transport `engine` names. An
+    /// option that cannot work is reported (one line on stderr) here, and
+    /// its exit code returned.
+    fn server(
+        options: &Self::ServeOptions,
+        engine: &EngineOptions,
+    ) -> Result<Self::Server, ExitCode>;
+
+    /// What the server's log shows beyond the lines every server prints.
+    fn log_style(options: &Self::ServeOptions) -> LogStyle;
+
+    /// `netlab connect NAME HOST PORT`: talks to the server at
+    /// `to.host:to.port` (over UDP with `to.udp`), writing what it sends
+    /// to `out`.
+    fn connect(
+        client: &Client,
+        to: &ClientOptions,
+        options: &Self::ConnectOptions,
+        out: &mut Reply<'_>,
+    ) -> Result<(), Failure>;
+}
+
+/// Options for a side of a protocol that has none of its own.
+#[derive(Debug, clap::Args)]
+pub struct NoOptions {}
+
+/// Declares the subcommands of `netlab serve` and `netlab connect`, one
+/// per protocol, in the order given (which is the order of `--help`).
+macro_rules! protocols {
+    ($($variant:ident => $protocol:ty),+ $(,)?) => {
+        /// `netlab serve PROTOCOL`: one subcommand per protocol.
+        #[derive(Debug, clap::Subcommand)]
+        pub enum Serve {
+            $(
+                #[command(name = <$protocol as Protocol>::NAME,
+                          about = <$protocol as Protocol>::ABOUT)]
+                $variant(crate::serve::ServeArgs<$protocol>),
+            )+
+        }
+
+        impl Serve {
+            /// Runs the server until SIGINT, SIGTERM or SIGHUP.
+            pub fn run(self) -> ExitCode {
+                match self {
+                    $(Serve::$variant(args) => crate::serve::run(args),)+
+                }
+            }
+        }
+
+        /// `netlab connect PROTOCOL`: one subcommand per protocol.
+        #[derive(Debug, clap::Subcommand)]
+        pub enum Connect {
+            $(
+                #[command(name = <$protocol as Protocol>::NAME,
+                          about = <$protocol as Protocol>::ABOUT)]
+                $variant(crate::connect::ConnectArgs<$protocol>),
+            )+
+        }
+
+        impl Connect {
+            /// Talks to the server, then exits.
+            pub fn run(self) -> ExitCode {
+                match self {
+                    $(Connect::$variant(args) => crate::connect::run(args),)+
+                }
+            }
+        }
+    };
+}
+
+protocols! {
+    Daytime => daytime::Daytime,
+    Echo => echo::Echo,
+}
