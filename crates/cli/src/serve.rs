@@ -152,11 +152,11 @@ fn serve<P: Protocol>(args: &ServeArgs<P>, out: Output) -> ExitCode {
     let started = if engine.udp {
         let mut builder = DatagramBuilder::new(addr)
             .name(P::NAME)
-            .policy(DatagramPolicy {
-                allow_privileged_ports: engine.allow_privileged_sources,
-                rate_per_source: engine.rate_limit,
-                ..DatagramPolicy::default()
-            })
+            .policy(
+                DatagramPolicy::default()
+                    .allow_privileged_ports(engine.allow_privileged_sources)
+                    .rate_per_source(engine.rate_limit),
+            )
             .observer(observer);
         if let Some(threads) = threads {
             builder = builder.threads(threads);
@@ -249,7 +249,7 @@ fn bind_address(host: Option<&str>, port: u16) -> Result<SocketAddr, ExitCode> {
 /// Broadcast (`255.255.255.255`) or multicast (IPv4 `224.0.0.0/4`, IPv6
 /// `ff00::/8`, also as an IPv4-mapped address).
 fn is_group_address(ip: std::net::IpAddr) -> bool {
-    match netcore::unmap(SocketAddr::new(ip, 0)).ip() {
+    match ip.to_canonical() {
         std::net::IpAddr::V4(v4) => v4.is_broadcast() || v4.is_multicast(),
         std::net::IpAddr::V6(v6) => v6.is_multicast(),
     }

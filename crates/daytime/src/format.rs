@@ -51,6 +51,7 @@ impl Default for DaytimeFormat {
 /// A strftime format chrono cannot render.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid time format {format:?}: {why}")]
+#[non_exhaustive]
 pub struct FormatError {
     /// The format as given.
     pub format: String,

@@ -7,6 +7,7 @@ use std::fmt;
 
 /// A line grew past the framer's limit before its newline came.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct LineTooLong {
     /// The limit, in bytes, newline included.
     pub max: usize,

@@ -117,5 +117,6 @@ pub use handler::{Connection, ConnectionInfo, DatagramServer, Flow, Handler, Ser
 pub use inetd::Inetd;
 pub use lifecycle::{Running, ShutdownHandle, ShutdownReport};
 pub use observers::{LogObserver, Silent, WithData};
-pub use policy::{DatagramPolicy, RateLimiter};
-pub use socket::{any_interface, unmap};
+pub use policy::DatagramPolicy;
+pub use socket::any_interface;
+pub(crate) use socket::unmap;

@@ -16,7 +16,15 @@ use std::time::Instant;
 /// a second to one source address. Loopback sources are answered and not
 /// rate-limited by default (they cannot be spoofed from outside, and
 /// OpenBSD's blanket loopback ban breaks local testing).
+///
+/// ```
+/// let policy = netcore::DatagramPolicy::default()
+///     .allow_privileged_ports(true)
+///     .rate_per_source(10);
+/// assert!(policy.allow_loopback);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct DatagramPolicy {
     /// Answer sources with a port below 1024 (and 2049).
     pub allow_privileged_ports: bool,
@@ -38,8 +46,26 @@ impl Default for DatagramPolicy {
 }
 
 impl DatagramPolicy {
+    /// Answer (or not) sources with a privileged port.
+    pub fn allow_privileged_ports(mut self, allow: bool) -> Self {
+        self.allow_privileged_ports = allow;
+        self
+    }
+
+    /// Answer (or not) loopback sources.
+    pub fn allow_loopback(mut self, allow: bool) -> Self {
+        self.allow_loopback = allow;
+        self
+    }
+
+    /// Replies per second to one non-loopback source (0: no limit).
+    pub fn rate_per_source(mut self, rate: u32) -> Self {
+        self.rate_per_source = rate;
+        self
+    }
+
     /// Why a datagram from `peer` gets no reply, or `None` to answer it.
-    /// Does not count against the rate limit; see [`RateLimiter`].
+    /// Does not count against the rate limit.
     ///
     /// ```
     /// use netcore::DatagramPolicy;
@@ -79,9 +105,9 @@ fn is_broadcast(ip: IpAddr) -> bool {
     }
 }
 
-/// A token bucket per source address, for one UDP loop.
+/// A token bucket per source address, for one UDP service.
 #[derive(Debug)]
-pub struct RateLimiter {
+pub(crate) struct RateLimiter {
     rate: f64,
     buckets: HashMap<IpAddr, (f64, Instant)>,
 }
@@ -101,17 +127,7 @@ impl RateLimiter {
     }
 
     /// Whether one more reply to `ip` at `now` is within the limit; takes a
-    /// token when it is.
-    ///
-    /// ```
-    /// use std::time::Instant;
-    /// let mut limiter = netcore::RateLimiter::new(1);
-    /// let ip = "192.0.2.1".parse().unwrap();
-    /// let now = Instant::now();
-    /// assert!(limiter.allow(ip, now));
-    /// assert!(limiter.allow(ip, now));
-    /// assert!(!limiter.allow(ip, now));
-    /// ```
+    /// token when it is (bursts of twice the rate).
     pub fn allow(&mut self, ip: IpAddr, now: Instant) -> bool {
         if self.rate == 0.0 {
             return true;
@@ -138,6 +154,17 @@ impl RateLimiter {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_source_gets_a_burst_of_twice_the_rate_then_waits() {
+        let mut limiter = super::RateLimiter::new(1);
+        let ip = "192.0.2.1".parse().unwrap();
+        let now = std::time::Instant::now();
+        assert!(limiter.allow(ip, now));
+        assert!(limiter.allow(ip, now));
+        assert!(!limiter.allow(ip, now));
+        assert!(limiter.allow(ip, now + std::time::Duration::from_secs(1)));
+    }
+
     use super::*;
     use std::time::Duration;
 

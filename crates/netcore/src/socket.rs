@@ -93,13 +93,7 @@ pub(crate) fn local_addr(socket: &Socket) -> std::io::Result<SocketAddr> {
 /// Turns an IPv4-mapped IPv6 address (`::ffff:127.0.0.1`) back into IPv4, as
 /// a dual-stack socket reports IPv4 peers that way; other addresses are
 /// returned as they are.
-///
-/// ```
-/// use std::net::SocketAddr;
-/// let mapped: SocketAddr = "[::ffff:127.0.0.1]:50252".parse().unwrap();
-/// assert_eq!(netcore::unmap(mapped).to_string(), "127.0.0.1:50252");
-/// ```
-pub fn unmap(addr: SocketAddr) -> SocketAddr {
+pub(crate) fn unmap(addr: SocketAddr) -> SocketAddr {
     match addr.ip() {
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
             Some(v4) => SocketAddr::new(IpAddr::V4(v4), addr.port()),
@@ -127,6 +121,14 @@ pub fn any_interface(port: u16) -> SocketAddr {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn unmap_turns_mapped_addresses_back_into_ipv4() {
+        let mapped: std::net::SocketAddr = "[::ffff:127.0.0.1]:50252".parse().unwrap();
+        assert_eq!(super::unmap(mapped).to_string(), "127.0.0.1:50252");
+        let v6: std::net::SocketAddr = "[::1]:7".parse().unwrap();
+        assert_eq!(super::unmap(v6), v6);
+    }
+
     use super::*;
     use crate::observers::Silent;
 

@@ -53,10 +53,7 @@ fn many_clients_get_their_own_replies() {
 fn loopback_can_be_refused_by_policy() {
     let rec = Recorder::default();
     let running = DatagramBuilder::new(any_local_v4())
-        .policy(DatagramPolicy {
-            allow_loopback: false,
-            ..DatagramPolicy::default()
-        })
+        .policy(DatagramPolicy::default().allow_loopback(false))
         .observer(rec.observer())
         .serve(Echo)
         .unwrap();
