@@ -19,6 +19,9 @@ use crate::services::Socket;
 use crate::stream_io::Conn;
 use crate::timers::Key;
 
+/// Connections accepted per service per turn of the loop.
+const ACCEPTS_PER_TURN: usize = 64;
+
 impl Loop {
     pub(crate) fn accept_all(&mut self) {
         for s in 0..self.sockets.len() {
@@ -36,10 +39,18 @@ impl Loop {
             return;
         };
         let control = &shared.control;
+        let mut budget = ACCEPTS_PER_TURN;
         while self.accept_resume.is_none() && !control.stopping() {
             let LoopSocket::Tcp(Some(listener)) = &self.sockets[s] else {
                 return;
             };
+            if budget == 0 {
+                // A flood of connections must not starve the loop's open
+                // connections and timers: the rest wait for the next turn.
+                self.accept_again.push(s);
+                return;
+            }
+            budget -= 1;
             if !service.take_slot(control) {
                 return;
             }
@@ -147,8 +158,10 @@ impl Loop {
             return self.finish(conn, CloseReason::Error);
         }
         if let crate::conn::Next::Close(reason) = conn.core.next() {
-            self.free.push(i);
-            return self.finish(conn, reason);
+            if !conn.linger_if_input_waits(reason) {
+                self.free.push(i);
+                return self.finish(conn, reason);
+            }
         }
         if service.nodelay {
             let _ = conn.stream.set_nodelay(true);

@@ -124,10 +124,17 @@ impl<H: Handler> Core<H> {
                 data: &self.out[self.sent..self.sent + n],
             });
         }
+        let was_above_mark = self.queued() > Connection::HIGH_WATER;
         self.sent += n;
         self.bytes_out += n as u64;
-        self.last_write = Instant::now();
+        let now = Instant::now();
+        self.last_write = now;
         self.write_blocked_since = None;
+        if was_above_mark && self.queued() <= Connection::HIGH_WATER {
+            // Reading resumes now: the peer's silence while we did not
+            // read (back-pressure) must not count against its read timeout.
+            self.last_read = now;
+        }
         if self.sent == self.out.len() {
             self.out.clear();
             self.sent = 0;
@@ -136,6 +143,10 @@ impl<H: Handler> Core<H> {
                 // for a connection that may now sit idle.
                 self.out.shrink_to(Connection::LOW_WATER);
             }
+        } else {
+            // A producer refills before the queue is ever empty: drop what
+            // was sent, or the queue would keep every byte ever produced.
+            self.compact();
         }
     }
 
@@ -355,9 +366,10 @@ impl<H: Handler> Core<H> {
     }
 
     /// Drops already-written bytes from the front of the queue once they
-    /// are at least half of it, so the cost stays linear in bytes sent.
+    /// are at least half of it (and worth a move), so the cost stays linear
+    /// in bytes sent.
     fn compact(&mut self) {
-        if self.sent > 0 && self.sent * 2 >= self.out.len() {
+        if self.sent >= 4096 && self.sent * 2 >= self.out.len() {
             self.out.drain(..self.sent);
             self.sent = 0;
         }
@@ -373,4 +385,83 @@ pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
         .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
         .unwrap_or("a panic without a message");
     format!("the handler panicked: {text}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::observers::Silent;
+    use std::sync::Arc;
+
+    /// Fills its queue to the high-water mark whenever it drains.
+    struct Producer;
+
+    impl Handler for Producer {
+        fn on_open(&mut self, conn: &mut Connection<'_>) -> Flow {
+            self.on_drained(conn)
+        }
+        fn on_data(&mut self, _: &mut Connection<'_>, _: &[u8]) -> Flow {
+            Flow::Continue
+        }
+        fn on_drained(&mut self, conn: &mut Connection<'_>) -> Flow {
+            while conn.queued() < Connection::HIGH_WATER {
+                conn.send(&[b'x'; 1000]);
+            }
+            conn.notify_drained();
+            Flow::Continue
+        }
+    }
+
+    fn core<H: Handler>(handler: H) -> (Core<H>, Arc<Control>) {
+        let control = Control::new(Arc::new(Silent), 1);
+        let core = Core::new(handler, ConnectionInfo::new(1), None, Instant::now());
+        (core, control)
+    }
+
+    /// A producer refills before its queue is ever empty; what the peer
+    /// took must still leave memory (it used to stay, and grow forever).
+    #[test]
+    fn a_producer_queue_keeps_only_what_is_unsent() {
+        let (mut core, control) = core(Producer);
+        core.open(&control).unwrap();
+        for _ in 0..20_000 {
+            // A slow peer: 4 KiB at a time, and the handler refills.
+            let n = core.output().len().min(4096);
+            core.wrote(n, &control);
+            core.drained(&control).unwrap();
+            assert!(
+                core.out.len() <= 2 * Connection::HIGH_WATER,
+                "{}",
+                core.out.len()
+            );
+        }
+        assert!(core.bytes_out > 50_000_000);
+    }
+
+    /// Echo with a read timeout: while the queue was over the mark the
+    /// server did not read, so that time does not count as the peer's
+    /// silence once the queue drains.
+    #[test]
+    fn back_pressure_does_not_count_against_the_read_timeout() {
+        struct Echo;
+        impl Handler for Echo {
+            fn on_data(&mut self, conn: &mut Connection<'_>, data: &[u8]) -> Flow {
+                conn.send(data);
+                Flow::Continue
+            }
+        }
+        let (mut core, control) = core(Echo);
+        let limits = Timeouts {
+            read: Some(Duration::from_millis(50)),
+            ..Timeouts::default()
+        };
+        core.received(&vec![0u8; Connection::HIGH_WATER + 1000], &control)
+            .unwrap();
+        assert_eq!(core.next(), Next::Wait);
+        // Long after the last read, the peer starts taking the echo.
+        std::thread::sleep(Duration::from_millis(60));
+        core.wrote(2000, &control);
+        assert_eq!(core.next(), Next::Read);
+        assert_eq!(core.expire(Instant::now(), &limits, &control), Ok(()));
+    }
 }

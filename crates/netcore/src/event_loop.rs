@@ -25,15 +25,32 @@ pub(crate) const WAKER: Token = Token(usize::MAX);
 
 /// Commands for this loop's connections, and the waker that announces them.
 pub(crate) struct LoopMailbox {
-    commands: Mutex<Vec<(Key, Command)>>,
+    /// `None` once the loop has exited: a handle kept by another thread
+    /// must not fill a queue nobody reads.
+    commands: Mutex<Option<Vec<(Key, Command)>>>,
     pub waker: Arc<mio::Waker>,
 }
 
 impl LoopMailbox {
     pub fn new(waker: Arc<mio::Waker>) -> Self {
         LoopMailbox {
-            commands: Mutex::new(Vec::new()),
+            commands: Mutex::new(Some(Vec::new())),
             waker,
+        }
+    }
+
+    /// Takes the commands posted so far.
+    fn take(&self) -> Vec<(Key, Command)> {
+        match self.commands.lock() {
+            Ok(mut c) => c.as_mut().map(std::mem::take).unwrap_or_default(),
+            Err(_) => Vec::new(),
+        }
+    }
+
+    /// The loop has exited: commands from now on are dropped.
+    fn close(&self) {
+        if let Ok(mut c) = self.commands.lock() {
+            *c = None;
         }
     }
 }
@@ -41,7 +58,10 @@ impl LoopMailbox {
 impl Mailbox for LoopMailbox {
     fn post(&self, key: Key, command: Command) {
         if let Ok(mut commands) = self.commands.lock() {
-            commands.push((key, command));
+            match commands.as_mut() {
+                Some(queue) => queue.push((key, command)),
+                None => return,
+            }
         }
         let _ = self.waker.wake();
     }
@@ -72,6 +92,9 @@ pub(crate) struct Loop {
     again: Vec<usize>,
     /// UDP services with datagrams left after this turn's budget.
     udp_again: Vec<usize>,
+    /// TCP services with connections left in the backlog after this turn's
+    /// accept budget.
+    pub accept_again: Vec<usize>,
     timers: Timers,
     buf: Vec<u8>,
     datagrams: Option<Datagrams>,
@@ -110,6 +133,7 @@ impl Loop {
             free: Vec::new(),
             again: Vec::new(),
             udp_again: Vec::new(),
+            accept_again: Vec::new(),
             timers: Timers::default(),
             buf: vec![0; READ_BUF],
             datagrams: has_udp.then(Datagrams::new),
@@ -155,7 +179,10 @@ impl Loop {
                     break;
                 }
             }
-            let timeout = if self.again.is_empty() && self.udp_again.is_empty() {
+            let timeout = if self.again.is_empty()
+                && self.udp_again.is_empty()
+                && self.accept_again.is_empty()
+            {
                 self.poll_timeout()
             } else {
                 Some(Duration::ZERO)
@@ -197,14 +224,19 @@ impl Loop {
             for s in std::mem::take(&mut self.udp_again) {
                 self.receive(s);
             }
+            for s in std::mem::take(&mut self.accept_again) {
+                self.accept(s);
+            }
             let now = Instant::now();
             if self.accept_resume.is_some_and(|t| now >= t) {
                 self.accept_resume = None;
                 self.accept_all();
             }
             self.expire(now);
+            self.prune_timers();
         }
         self.sockets.clear();
+        self.mailbox.close();
         self.shared.control.loop_exited();
     }
 
@@ -289,10 +321,7 @@ impl Loop {
 
     /// Runs the commands other threads posted for this loop's connections.
     fn run_commands(&mut self) {
-        let commands = match self.mailbox.commands.lock() {
-            Ok(mut c) => std::mem::take(&mut *c),
-            Err(_) => return,
-        };
+        let commands = self.mailbox.take();
         let control = self.shared.control.clone();
         for (key, command) in commands {
             if self
@@ -306,6 +335,24 @@ impl Loop {
                 });
             }
         }
+    }
+
+    /// Drops the heap entries of closed connections once they outnumber
+    /// the open ones.
+    fn prune_timers(&mut self) {
+        if self.timers.len() <= 2 * self.open_here() + 1024 {
+            return;
+        }
+        let slots = &self.slots;
+        self.timers.prune(|key, at| {
+            slots.get(key.slot).is_some_and(|slot| {
+                slot.generation == key.generation
+                    && slot
+                        .conn
+                        .as_ref()
+                        .is_some_and(|c| c.core.scheduled.is_some_and(|s| s <= at))
+            })
+        });
     }
 
     /// Handles the connections whose deadlines have come.
@@ -378,6 +425,9 @@ impl Loop {
             }
             service.give_back_slot(control);
         }
+        // The handler is dropped last, and a Drop that panics loses only
+        // itself, not the loop and its other connections.
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(core)));
     }
 
     fn close_all(&mut self, reason: CloseReason) {

@@ -138,6 +138,13 @@ impl RateLimiter {
             self.buckets.retain(|_, (tokens, at)| {
                 *tokens + now.saturating_duration_since(*at).as_secs_f64() * rate < burst
             });
+            if self.buckets.len() >= MAX_SOURCES {
+                // A spoofed flood from more sources than we remember: do
+                // not scan the full table again for every new source.
+                // Forgetting gives each a full bucket once more, which the
+                // loop guard and the policy still bound.
+                self.buckets.clear();
+            }
         }
         let (tokens, at) = self.buckets.entry(ip).or_insert((burst, now));
         *tokens =

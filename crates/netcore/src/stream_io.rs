@@ -86,6 +86,31 @@ impl Conn {
         }
     }
 
+    /// Whether the peer sent bytes nobody has read yet (`recv(2)` with
+    /// `MSG_PEEK`): closing over them would make the kernel reset the
+    /// connection and drop the reply still in flight.
+    pub fn has_unread_input(&self) -> bool {
+        matches!(self.stream.peek(&mut [0u8; 1]), Ok(n) if n > 0)
+    }
+
+    /// Before a close "by the server" of a connection that never read a
+    /// byte: if the peer did send something after all, half-close and
+    /// linger instead (true), as for any connection that sent input.
+    pub fn linger_if_input_waits(&mut self, reason: CloseReason) -> bool {
+        if reason != CloseReason::Handler
+            || self.core.bytes_in > 0
+            || !self.core.fin_on_close(reason)
+            || !self.has_unread_input()
+        {
+            return false;
+        }
+        let _ = self.stream.shutdown(std::net::Shutdown::Write);
+        self.core.start_linger(Instant::now());
+        // The peeked bytes are there to discard.
+        self.readable = true;
+        true
+    }
+
     /// Writes queued output until it is all sent or the socket is full.
     pub fn flush(&mut self, control: &Control) -> io::Result<()> {
         while self.core.queued() > 0 {
@@ -127,6 +152,7 @@ impl Conn {
                 Ok(false) => {}
             }
             match self.core.next() {
+                Next::Close(reason) if self.linger_if_input_waits(reason) => continue,
                 Next::Close(reason) => return Drive::Close(reason).into(),
                 Next::Wait => return Drive::Open.into(),
                 Next::Linger => {

@@ -55,9 +55,17 @@ impl Timers {
     }
 
     /// How many entries are pending (stale ones included).
-    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.heap.len()
+    }
+
+    /// Drops the entries `live` says are stale (their connection closed,
+    /// or has a nearer entry). Closed connections leave their entries
+    /// behind until they come due; a loop calls this when they outnumber
+    /// the live ones, so the heap stays proportional to open connections,
+    /// not to the connection rate times the idle timeout.
+    pub fn prune(&mut self, live: impl Fn(Key, Instant) -> bool) {
+        self.heap.retain(|Reverse((at, key))| live(*key, *at));
     }
 }
 
@@ -88,6 +96,17 @@ mod tests {
         assert_eq!(timers.pop_due(ms(25)), Some((key(3), ms(20))));
         assert_eq!(timers.pop_due(ms(25)), None);
         assert_eq!(timers.next(), Some(ms(30)));
+    }
+
+    #[test]
+    fn pruning_keeps_only_live_entries() {
+        let t0 = Instant::now();
+        let mut timers = Timers::default();
+        for slot in 0..100 {
+            timers.schedule(key(slot), t0, &mut None);
+        }
+        timers.prune(|k, _| k.slot % 10 == 0);
+        assert_eq!(timers.len(), 10);
     }
 
     #[test]

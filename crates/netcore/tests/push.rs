@@ -228,3 +228,46 @@ fn a_stale_handle_never_touches_the_connection_that_reuses_its_slot() {
     assert_eq!(read_all(&mut second).unwrap(), b"");
     running.shutdown(Duration::from_secs(1));
 }
+
+/// More than the kernel's socket buffers hold (tcp_wmem's maximum is
+/// 4 MiB), so the server cannot have sent it all before the client speaks.
+const BANNER: usize = 16 << 20;
+
+/// Sends `BANNER` bytes on open and closes, never reading.
+struct Banner;
+struct BannerHandler;
+
+impl Handler for BannerHandler {
+    fn on_open(&mut self, conn: &mut Connection<'_>) -> Flow {
+        conn.send(&vec![b'b'; BANNER]);
+        Flow::Close
+    }
+    fn on_data(&mut self, _: &mut Connection<'_>, _: &[u8]) -> Flow {
+        Flow::Close
+    }
+}
+
+impl Server for Banner {
+    type Handler = BannerHandler;
+    fn handler(&self, _: &ConnectionInfo) -> BannerHandler {
+        BannerHandler
+    }
+}
+
+/// A client that sends something the server never reads still gets the
+/// whole reply: the server half-closes and lingers instead of closing over
+/// unread input, which made the kernel reset the connection and drop the
+/// end of the reply.
+#[test]
+fn a_reply_is_not_lost_to_input_the_server_never_read() {
+    let running = Builder::new(any_local_v4()).serve(Banner).unwrap();
+    for _ in 0..3 {
+        let mut s = connect(running.local_addr());
+        // Sent before the client reads a byte, so before the server can
+        // have finished its reply and decided how to close.
+        s.write_all(b"hello\n").unwrap();
+        let got = read_all(&mut s).expect("the reply was reset");
+        assert_eq!(got.len(), BANNER);
+    }
+    running.shutdown(Duration::from_secs(1));
+}
