@@ -143,10 +143,6 @@ impl<H: Handler> Core<H> {
                 // for a connection that may now sit idle.
                 self.out.shrink_to(Connection::LOW_WATER);
             }
-        } else {
-            // A producer refills before the queue is ever empty: drop what
-            // was sent, or the queue would keep every byte ever produced.
-            self.compact();
         }
     }
 
@@ -227,7 +223,6 @@ impl<H: Handler> Core<H> {
                 data,
             });
         }
-        self.compact();
         self.call(control, |h, c| h.on_data(c, data))
     }
 
@@ -328,6 +323,12 @@ impl<H: Handler> Core<H> {
         control: &Control,
         f: impl FnOnce(&mut H, &mut Connection<'_>) -> Flow,
     ) -> Result<(), CloseReason> {
+        // Before the handler adds to the queue, drop what was sent: a
+        // producer refills before the queue is ever empty, and the queue
+        // would otherwise keep every byte it ever produced. (Not on every
+        // write: while a queue drains, moving its rest each time would
+        // double the copying of bulk transfers.)
+        self.compact();
         let Core {
             handler,
             info,
