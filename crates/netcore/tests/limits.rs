@@ -11,6 +11,14 @@ use netcore::Builder;
 use socket2::{Domain, Socket, Type};
 use util::*;
 
+/// The tests here open thousands of sockets and time a good client: run
+/// them one at a time so they never compete with each other.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// A connection from `source` (any address of 127.0.0.0/8, all local).
 fn connect_from(source: &str, addr: SocketAddr) -> std::io::Result<TcpStream> {
     connect_within(source, addr, Duration::from_secs(5))
@@ -47,6 +55,7 @@ fn echo_once(s: &mut TcpStream) -> Vec<u8> {
 
 #[test]
 fn one_source_filling_the_server_cannot_lock_out_another() {
+    let _serial = serial();
     let running = Builder::new(any_local_v4())
         .max_connections(100)
         .serve(Echo)
@@ -77,6 +86,7 @@ fn one_source_filling_the_server_cannot_lock_out_another() {
 
 #[test]
 fn a_per_source_cap_refuses_the_extra_connections_at_once() {
+    let _serial = serial();
     let running = Builder::new(any_local_v4())
         .max_per_source(Some(3))
         .serve(Echo)
