@@ -10,7 +10,7 @@ mod util;
 use util::*;
 
 /// Runs inside the namespace: brings up loopback, starts echo servers A, B,
-/// C and E and a daytime server D, spoofs one datagram from B to A, one
+/// C and E and a daytime server D, spoofs two datagrams from B to A, one
 /// from C to itself and one from E to D, then prints the datagrams each
 /// server answered one second later, and half a second after that:
 /// `a b c d e a b c d e`.
@@ -46,7 +46,10 @@ def spoof(src_port, dst_port, payload=b"round and round"):
 
 servers = [serve("a"), serve("b"), serve("c"), serve("d", "daytime"), serve("e")]
 (_, pa), (_, pb), (_, pc), (_, pd), (_, pe) = servers
-spoof(pb, pa)
+# Two payloads at once between A and B: they alternate, so a guard that
+# remembered only the last one would never see a repeat.
+spoof(pb, pa, b"payload one")
+spoof(pb, pa, b"payload two")
 spoof(pc, pc)
 spoof(pe, pd)
 start = time.monotonic()

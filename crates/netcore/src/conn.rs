@@ -18,6 +18,10 @@ use crate::handle::{Command, ConnHandle};
 use crate::handler::{Connection, ConnectionInfo, Flow, Handler};
 use crate::lifecycle::Control;
 
+/// An output queue's capacity kept once it has drained; anything larger
+/// is freed.
+const KEEP_CAPACITY: usize = 16 * 1024;
+
 /// Longest a closing connection waits for the peer's end-of-file.
 pub(crate) const LINGER: Duration = Duration::from_secs(2);
 
@@ -136,12 +140,15 @@ impl<H: Handler> Core<H> {
             self.last_read = now;
         }
         if self.sent == self.out.len() {
-            self.out.clear();
             self.sent = 0;
-            if self.out.capacity() > Connection::HIGH_WATER {
-                // A burst made the queue big; do not keep that memory
-                // for a connection that may now sit idle.
-                self.out.shrink_to(Connection::LOW_WATER);
+            if self.out.capacity() > KEEP_CAPACITY {
+                // A burst made the queue big; give the memory back rather
+                // than keep it for a connection that may now sit idle
+                // (10,000 of them would hold gigabytes). A busy connection
+                // gets a fresh buffer from the allocator next time.
+                self.out = Vec::new();
+            } else {
+                self.out.clear();
             }
         }
     }
@@ -417,6 +424,29 @@ mod tests {
         let control = Control::new(Arc::new(Silent), 1);
         let core = Core::new(handler, ConnectionInfo::new(1), None, Instant::now());
         (core, control)
+    }
+
+    /// Once a burst has been sent, the connection holds no big buffer.
+    #[test]
+    fn a_drained_queue_gives_its_memory_back() {
+        struct Burst;
+        impl Handler for Burst {
+            fn on_data(&mut self, conn: &mut Connection<'_>, data: &[u8]) -> Flow {
+                conn.send(data);
+                Flow::Continue
+            }
+        }
+        let (mut core, control) = core(Burst);
+        core.received(&vec![7u8; 300_000], &control).unwrap();
+        while !core.output().is_empty() {
+            let n = core.output().len().min(65_536);
+            core.wrote(n, &control);
+        }
+        assert!(
+            core.out.capacity() <= KEEP_CAPACITY,
+            "{}",
+            core.out.capacity()
+        );
     }
 
     /// A producer refills before its queue is ever empty; what the peer

@@ -134,7 +134,13 @@ impl Engine {
             server: Box::new(server),
             max_connections: spec.max_connections,
             max_per_source: spec.max_per_source,
-            reserve: spec.max_connections / 8,
+            // At least one slot whenever there are two, so even a small
+            // server cannot be filled by one source.
+            reserve: if spec.max_connections >= 2 {
+                (spec.max_connections / 8).max(1)
+            } else {
+                0
+            },
             per_source: Mutex::default(),
             open: AtomicUsize::new(0),
             saturated: AtomicBool::new(false),

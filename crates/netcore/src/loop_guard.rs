@@ -7,10 +7,11 @@
 //! address *and port*. Echo returns each datagram unchanged; daytime and
 //! chargen answer with the same line for a second at a time.
 //!
-//! So each service remembers, per peer address and port, a digest of the
-//! last request and of the last reply. A request is suspect when it is our
-//! own last reply coming back (an echo of us), or the same non-empty
-//! payload as that peer's last one (a server answering us with its fixed
+//! So each service remembers, per peer address and port, digests of the
+//! last 16 requests and the last 16 replies (several spoofed payloads may
+//! bounce at once). A request is suspect when it is one of our recent
+//! replies coming back (an echo of us), or the same non-empty payload as
+//! one of that peer's recent ones (a server answering us with its fixed
 //! line). Past [`REPEATS`] suspects in a row within [`WINDOW`] the datagram
 //! is dropped; dropping one bounce ends the loop. An honest client sends
 //! different requests, or empty ones to a daytime server (whose reply is
@@ -34,18 +35,43 @@ pub(crate) const WINDOW: Duration = Duration::from_secs(1);
 /// forgotten.
 const MAX_PEERS: usize = 16_384;
 
+/// How many recent requests and replies are remembered per peer: a loop
+/// carrying several spoofed payloads at once alternates between them, so
+/// "the last one" alone would never match.
+const RECENT: usize = 16;
+
+/// The last [`RECENT`] digests, newest overwriting oldest.
+#[derive(Debug, Clone, Copy, Default)]
+struct Ring {
+    digests: [u64; RECENT],
+    len: usize,
+    next: usize,
+}
+
+impl Ring {
+    fn push(&mut self, digest: u64) {
+        self.digests[self.next] = digest;
+        self.next = (self.next + 1) % RECENT;
+        self.len = (self.len + 1).min(RECENT);
+    }
+
+    fn contains(&self, digest: u64) -> bool {
+        self.digests[..self.len].contains(&digest)
+    }
+}
+
 #[derive(Debug, Clone, Copy)]
 struct Seen {
-    /// The last request's digest.
-    request: u64,
-    /// The last reply's digest, if one was sent.
-    reply: Option<u64>,
+    /// Recent requests' digests (non-empty ones).
+    requests: Ring,
+    /// Recent replies' digests.
+    replies: Ring,
     /// Suspect requests in a row, since `since`.
     repeats: u32,
     since: Instant,
 }
 
-/// Per-peer memory of the last payload, for one UDP service.
+/// Per-peer memory of recent payloads, for one UDP service.
 #[derive(Debug, Default)]
 pub(crate) struct LoopGuard {
     peers: HashMap<SocketAddr, Seen>,
@@ -53,8 +79,9 @@ pub(crate) struct LoopGuard {
 
 impl LoopGuard {
     /// Whether to answer `payload` from `peer` at `now`: `false` once more
-    /// than [`REPEATS`] suspect requests (our own reply coming back, or the
-    /// same non-empty payload again) have come in a row within [`WINDOW`].
+    /// than [`REPEATS`] suspect requests (one of our recent replies coming
+    /// back, or a recent non-empty request again) have come in a row within
+    /// [`WINDOW`].
     pub fn allow(&mut self, peer: SocketAddr, payload: &[u8], now: Instant) -> bool {
         let digest = digest(payload);
         if self.peers.len() >= MAX_PEERS && !self.peers.contains_key(&peer) {
@@ -64,20 +91,17 @@ impl LoopGuard {
                 self.peers.clear();
             }
         }
-        let Some(seen) = self.peers.get_mut(&peer) else {
-            self.peers.insert(
-                peer,
-                Seen {
-                    request: digest,
-                    reply: None,
-                    repeats: 0,
-                    since: now,
-                },
-            );
-            return true;
-        };
-        let suspect = seen.reply == Some(digest) || (!payload.is_empty() && seen.request == digest);
-        seen.request = digest;
+        let seen = self.peers.entry(peer).or_insert(Seen {
+            requests: Ring::default(),
+            replies: Ring::default(),
+            repeats: 0,
+            since: now,
+        });
+        let suspect = seen.replies.contains(digest)
+            || (!payload.is_empty() && seen.requests.contains(digest));
+        if !payload.is_empty() {
+            seen.requests.push(digest);
+        }
         if !suspect || now.saturating_duration_since(seen.since) >= WINDOW {
             seen.repeats = 0;
             seen.since = now;
@@ -90,7 +114,7 @@ impl LoopGuard {
     /// Notes the reply sent to `peer`, to know it if it comes back.
     pub fn replied(&mut self, peer: SocketAddr, reply: &[u8]) {
         if let Some(seen) = self.peers.get_mut(&peer) {
-            seen.reply = Some(digest(reply));
+            seen.replies.push(digest(reply));
         }
     }
 }
@@ -147,6 +171,25 @@ mod tests {
             })
             .count();
         assert_eq!(answered, REPEATS as usize + 1);
+    }
+
+    #[test]
+    fn a_loop_carrying_several_payloads_at_once_is_cut_off_too() {
+        let mut guard = LoopGuard::default();
+        let now = Instant::now();
+        // Two echo servers bouncing three spoofed payloads, interleaved.
+        let payloads: [&[u8]; 3] = [b"one", b"two", b"three"];
+        let answered = (0..3000)
+            .filter(|i| {
+                let p = payloads[i % 3];
+                let ok = guard.allow(peer(7), p, now);
+                if ok {
+                    guard.replied(peer(7), p);
+                }
+                ok
+            })
+            .count();
+        assert!(answered < 3 + 2 * REPEATS as usize, "{answered}");
     }
 
     #[test]
