@@ -204,3 +204,35 @@ fn connect_stops_reading_past_max_bytes() {
     assert_error(&out, 74);
     assert_eq!(out.stdout, [b'e'; 10]);
 }
+
+/// `connect echo --udp` never takes a stale or duplicate datagram for a
+/// later line's echo: against a server that answers every datagram twice,
+/// each line is printed once, in order (it used to print the duplicate of
+/// line one as the answer to line two).
+#[test]
+fn connect_echo_udp_skips_replies_that_are_not_the_line() {
+    let server = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let port = server.local_addr().unwrap().port();
+    server
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    let echo_twice = std::thread::spawn(move || {
+        let mut buf = [0u8; 1024];
+        for _ in 0..3 {
+            let Ok((n, from)) = server.recv_from(&mut buf) else {
+                return;
+            };
+            for _ in 0..2 {
+                let _ = server.send_to(&buf[..n], from);
+            }
+        }
+    });
+    let out = netlab_cmd()
+        .args(["connect", "echo", "--udp", "127.0.0.1", &port.to_string()])
+        .write_stdin("one\ntwo\nthree\n")
+        .output()
+        .unwrap();
+    assert_clean_exit(&out);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "one\ntwo\nthree\n");
+    echo_twice.join().unwrap();
+}

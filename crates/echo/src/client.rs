@@ -196,7 +196,9 @@ pub fn session_udp(
             available[..end].to_vec()
         };
         input.consume(chunk.len());
-        let reply = server.request(&chunk)?;
+        // An echo answers with the request itself: anything else is a late
+        // reply to an earlier line (or a duplicate), never this line's.
+        let reply = server.request_matching(&chunk, |reply| reply == chunk)?;
         output.write_all(&reply).map_err(Error::Output)?;
         output.flush().map_err(Error::Output)?;
         total += reply.len() as u64;

@@ -35,25 +35,53 @@ impl DatagramClient {
     /// Sends `request` as one datagram and returns the first reply, sending
     /// again up to the client's retries when none comes in time. A reply
     /// that arrives after its request timed out may be taken as the answer
-    /// to the next one: UDP has no request ids.
+    /// to the next one: UDP has no request ids; where the protocol lets the
+    /// client recognise its answer, use [`DatagramClient::request_matching`].
     pub fn request(&self, request: &[u8]) -> Result<Vec<u8>> {
+        self.request_matching(request, |_| true)
+    }
+
+    /// [`DatagramClient::request`], taking only a reply `accept` approves:
+    /// others (a late reply to an earlier request, a duplicate) are
+    /// skipped while the attempt's time lasts, so they are never taken for
+    /// this request's answer.
+    pub fn request_matching(
+        &self,
+        request: &[u8],
+        mut accept: impl FnMut(&[u8]) -> bool,
+    ) -> Result<Vec<u8>> {
         let addr = self.addr;
         let mut buf = vec![0u8; 65_536];
         for _ in 0..=self.retries {
             self.socket
                 .send(request)
                 .map_err(|e| refused_or(addr, "sending to", e))?;
-            match self.socket.recv(&mut buf) {
-                Ok(n) => {
-                    buf.truncate(n);
-                    return Ok(buf);
+            let deadline = std::time::Instant::now() + self.wait;
+            loop {
+                let left = deadline.saturating_duration_since(std::time::Instant::now());
+                if left.is_zero() {
+                    break;
                 }
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-                    ) => {}
-                Err(e) => return Err(refused_or(addr, "waiting for a reply from", e)),
+                self.socket
+                    .set_read_timeout(Some(left))
+                    .map_err(|e| refused_or(addr, "waiting for a reply from", e))?;
+                match self.socket.recv(&mut buf) {
+                    Ok(n) if accept(&buf[..n]) => {
+                        buf.truncate(n);
+                        return Ok(buf);
+                    }
+                    // Not this request's answer: wait for the next one.
+                    Ok(_) => {}
+                    Err(e)
+                        if matches!(
+                            e.kind(),
+                            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                        ) =>
+                    {
+                        break;
+                    }
+                    Err(e) => return Err(refused_or(addr, "waiting for a reply from", e)),
+                }
             }
         }
         Err(Error::Timeout {
