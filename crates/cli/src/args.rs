@@ -85,6 +85,11 @@ pub fn bytes(s: &str) -> Result<u64, String> {
         "k" | "kb" | "kib" => 1 << 10,
         "m" | "mb" | "mib" => 1 << 20,
         "g" | "gb" | "gib" => 1 << 30,
+        _ if suffix.starts_with(['.', ',']) => {
+            return Err(format!(
+                "`{s}` is not a whole number of bytes: give 1536 rather than 1.5K"
+            ));
+        }
         _ => return Err(format!("unknown unit in `{s}`: use K, M or G")),
     };
     match n.checked_mul(unit) {
@@ -113,6 +118,14 @@ mod tests {
         assert!(seconds("1e19").is_err());
         assert!(seconds("NaN").is_err());
         assert!(seconds("soon").is_err());
+    }
+
+    #[test]
+    fn byte_counts_say_what_is_wrong() {
+        assert_eq!(bytes("1536"), Ok(1536));
+        assert_eq!(bytes("2K"), Ok(2048));
+        assert!(bytes("1.5K").unwrap_err().contains("whole number of bytes"));
+        assert!(bytes("3Q").unwrap_err().contains("use K, M or G"));
     }
 
     #[test]
