@@ -151,6 +151,23 @@ impl Escaper {
     }
 }
 
+/// Characters that are not control characters but still change how a
+/// terminal shows what follows: bidirectional overrides and isolates (a
+/// hostile server could make text read backwards) and the Unicode line
+/// and paragraph separators.
+pub fn reorders_text(c: char) -> bool {
+    matches!(
+        c,
+        '\u{061c}'
+            | '\u{200e}'
+            | '\u{200f}'
+            | '\u{202a}'..='\u{202e}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{2028}'
+            | '\u{2029}'
+    )
+}
+
 /// Appends `text` escaped to `out`, except a final `\r`, which it returns
 /// (as `"\r"`, or `""`) for the caller to hold.
 fn escape_text<'a>(text: &'a str, out: &mut String) -> &'a str {
@@ -164,7 +181,7 @@ fn escape_text<'a>(text: &'a str, out: &mut String) -> &'a str {
             c if c.is_control() && (c as u32) < 0x80 => {
                 let _ = write!(out, "\\x{:02x}", c as u32);
             }
-            c if c.is_control() => {
+            c if c.is_control() || reorders_text(c) => {
                 let _ = write!(out, "\\u{{{:x}}}", c as u32);
             }
             c => out.push(c),
@@ -190,6 +207,10 @@ mod tests {
         assert_eq!(escaped(b"\x1b[2Jhi\n"), "\\x1b[2Jhi\n");
         assert_eq!(escaped(b"a\tb\x07\x00\x7f"), "a\tb\\x07\\x00\\x7f");
         assert_eq!(escaped("\u{9b}31m".as_bytes()), "\\u{9b}31m");
+        assert_eq!(
+            escaped("evil\u{202e}txt.exe\u{2028}".as_bytes()),
+            "evil\\u{202e}txt.exe\\u{2028}"
+        );
         assert_eq!(escaped(b"\xff\xfe ok"), "\\xff\\xfe ok");
         assert_eq!(
             escaped("caf\u{e9} \u{1f600}\n".as_bytes()),
