@@ -11,9 +11,7 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use netcore::{
-    CloseReason, ConnHandle, Connection, ConnectionInfo, Event, Flow, Handler, Inetd, Server,
-};
+use netcore::{CloseReason, Connection, ConnectionInfo, Event, Flow, Handler, Inetd, Server};
 use util::*;
 
 /// The longest any test waits for anything.
@@ -253,65 +251,6 @@ fn closing_with_input_unread_closes_a_pipe_at_once() {
     drop(to_server);
 }
 
-/// Streams a 74-byte line whenever the queue has drained, until the peer
-/// closes or, if given, a timer; reports the largest queue it saw when
-/// dropped.
-struct Push(mpsc::Sender<usize>, Option<Duration>);
-struct PushHandler {
-    most_queued: usize,
-    report: mpsc::Sender<usize>,
-    stop: Option<Duration>,
-}
-
-const LINE: &[u8; 74] =
-    b"!\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefgh\r\n";
-
-impl PushHandler {
-    fn fill(&mut self, conn: &mut Connection<'_>) -> Flow {
-        while conn.queued() < Connection::HIGH_WATER {
-            conn.send(LINE);
-        }
-        self.most_queued = self.most_queued.max(conn.queued());
-        conn.notify_drained();
-        Flow::Continue
-    }
-}
-
-impl Handler for PushHandler {
-    fn on_open(&mut self, conn: &mut Connection<'_>) -> Flow {
-        if let Some(stop) = self.stop {
-            conn.set_timer(stop);
-        }
-        self.fill(conn)
-    }
-    fn on_data(&mut self, _: &mut Connection<'_>, _: &[u8]) -> Flow {
-        Flow::Continue
-    }
-    fn on_drained(&mut self, conn: &mut Connection<'_>) -> Flow {
-        self.fill(conn)
-    }
-    fn on_timer(&mut self, _: &mut Connection<'_>) -> Flow {
-        Flow::Close
-    }
-}
-
-impl Drop for PushHandler {
-    fn drop(&mut self) {
-        let _ = self.report.send(self.most_queued);
-    }
-}
-
-impl Server for Push {
-    type Handler = PushHandler;
-    fn handler(&self, _: &ConnectionInfo) -> PushHandler {
-        PushHandler {
-            most_queued: 0,
-            report: self.0.clone(),
-            stop: self.1,
-        }
-    }
-}
-
 #[test]
 fn a_pushing_handler_is_paced_by_a_slow_reader_with_a_bounded_queue() {
     let (input, to_server) = io::pipe().unwrap();
@@ -344,42 +283,12 @@ fn a_pushing_handler_is_paced_by_a_slow_reader_with_a_bounded_queue() {
     drop(to_server);
 }
 
-/// Ticks three times, 20 ms apart, then closes.
-struct Ticks;
-struct TicksHandler(usize);
-
-impl Handler for TicksHandler {
-    fn on_open(&mut self, conn: &mut Connection<'_>) -> Flow {
-        conn.set_timer(Duration::from_millis(20));
-        Flow::Continue
-    }
-    fn on_data(&mut self, _: &mut Connection<'_>, _: &[u8]) -> Flow {
-        Flow::Continue
-    }
-    fn on_timer(&mut self, conn: &mut Connection<'_>) -> Flow {
-        self.0 += 1;
-        conn.send(format!("tick {}\n", self.0).as_bytes());
-        if self.0 == 3 {
-            return Flow::Close;
-        }
-        conn.set_timer(Duration::from_millis(20));
-        Flow::Continue
-    }
-}
-
-impl Server for Ticks {
-    type Handler = TicksHandler;
-    fn handler(&self, _: &ConnectionInfo) -> TicksHandler {
-        TicksHandler(0)
-    }
-}
-
 #[test]
 fn timers_fire_while_the_driver_waits_for_input() {
     let (input, to_server) = io::pipe().unwrap();
     let (from_server, output) = io::pipe().unwrap();
     let started = Instant::now();
-    let served = serve_on(Inetd::new(), Ticks, input, output);
+    let served = serve_on(Inetd::new(), Ticker, input, output);
     assert_eq!(read_to_end(from_server), b"tick 1\ntick 2\ntick 3\n");
     assert!(started.elapsed() >= Duration::from_millis(60));
     assert_eq!(wait(&served), CloseReason::Handler);
@@ -410,33 +319,6 @@ fn an_idle_timeout_ends_a_silent_pipe() {
     assert_eq!(read_to_end(from_server), b"");
     assert_eq!(wait(&served), CloseReason::IdleTimeout);
     drop(to_server);
-}
-
-/// Hands its handle out; says "woken" on each wake.
-struct Remote(mpsc::Sender<ConnHandle>);
-struct RemoteHandler(Option<mpsc::Sender<ConnHandle>>);
-
-impl Handler for RemoteHandler {
-    fn on_open(&mut self, conn: &mut Connection<'_>) -> Flow {
-        if let (Some(tx), Some(handle)) = (self.0.take(), conn.handle()) {
-            tx.send(handle).unwrap();
-        }
-        Flow::Continue
-    }
-    fn on_data(&mut self, _: &mut Connection<'_>, _: &[u8]) -> Flow {
-        Flow::Continue
-    }
-    fn on_wake(&mut self, conn: &mut Connection<'_>) -> Flow {
-        conn.send(b"woken\n");
-        Flow::Continue
-    }
-}
-
-impl Server for Remote {
-    type Handler = RemoteHandler;
-    fn handler(&self, _: &ConnectionInfo) -> RemoteHandler {
-        RemoteHandler(Some(self.0.clone()))
-    }
 }
 
 #[test]

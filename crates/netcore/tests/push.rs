@@ -8,63 +8,13 @@ use std::net::Shutdown;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use netcore::{Builder, ConnHandle, Connection, ConnectionInfo, Flow, Handler, Server};
+use netcore::{Builder, Connection, ConnectionInfo, Flow, Handler, Server};
 use util::*;
-
-/// Streams a fixed 72-byte line again and again, only when the queue has
-/// drained, until the peer closes; reports the largest queue it ever saw.
-struct Stream(mpsc::Sender<usize>);
-struct StreamHandler {
-    most_queued: usize,
-    report: mpsc::Sender<usize>,
-}
-
-const LINE: &[u8; 74] =
-    b"!\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefgh\r\n";
-
-impl StreamHandler {
-    fn fill(&mut self, conn: &mut Connection<'_>) -> Flow {
-        while conn.queued() < Connection::HIGH_WATER {
-            conn.send(LINE);
-        }
-        self.most_queued = self.most_queued.max(conn.queued());
-        conn.notify_drained();
-        Flow::Continue
-    }
-}
-
-impl Handler for StreamHandler {
-    fn on_open(&mut self, conn: &mut Connection<'_>) -> Flow {
-        self.fill(conn)
-    }
-    fn on_data(&mut self, _: &mut Connection<'_>, _: &[u8]) -> Flow {
-        Flow::Continue
-    }
-    fn on_drained(&mut self, conn: &mut Connection<'_>) -> Flow {
-        self.fill(conn)
-    }
-}
-
-impl Drop for StreamHandler {
-    fn drop(&mut self) {
-        let _ = self.report.send(self.most_queued);
-    }
-}
-
-impl Server for Stream {
-    type Handler = StreamHandler;
-    fn handler(&self, _: &ConnectionInfo) -> StreamHandler {
-        StreamHandler {
-            most_queued: 0,
-            report: self.0.clone(),
-        }
-    }
-}
 
 #[test]
 fn a_pushing_handler_streams_as_fast_as_the_peer_reads() {
     let (tx, most_queued) = mpsc::channel();
-    let running = Builder::new(any_local_v4()).serve(Stream(tx)).unwrap();
+    let running = Builder::new(any_local_v4()).serve(Push(tx, None)).unwrap();
     let mut s = connect(running.local_addr());
     let mut got = vec![0u8; 32 << 20];
     s.read_exact(&mut got).unwrap();
@@ -82,7 +32,7 @@ fn a_pushing_handler_streams_as_fast_as_the_peer_reads() {
 #[test]
 fn a_pushing_handler_waits_for_a_slow_reader_with_bounded_memory() {
     let (tx, most_queued) = mpsc::channel();
-    let running = Builder::new(any_local_v4()).serve(Stream(tx)).unwrap();
+    let running = Builder::new(any_local_v4()).serve(Push(tx, None)).unwrap();
     let mut s = connect(running.local_addr());
     let mut buf = [0u8; 4096];
     let mut total = 0;
@@ -102,36 +52,6 @@ fn a_pushing_handler_waits_for_a_slow_reader_with_bounded_memory() {
     running.shutdown(Duration::from_secs(1));
 }
 
-/// Says "tick N" every 20 ms, three times, then closes.
-struct Ticker;
-struct TickerHandler(u32);
-
-impl Handler for TickerHandler {
-    fn on_open(&mut self, conn: &mut Connection<'_>) -> Flow {
-        conn.set_timer(Duration::from_millis(20));
-        Flow::Continue
-    }
-    fn on_data(&mut self, _: &mut Connection<'_>, _: &[u8]) -> Flow {
-        Flow::Continue
-    }
-    fn on_timer(&mut self, conn: &mut Connection<'_>) -> Flow {
-        self.0 += 1;
-        conn.send(format!("tick {}\n", self.0).as_bytes());
-        if self.0 == 3 {
-            return Flow::Close;
-        }
-        conn.set_timer(Duration::from_millis(20));
-        Flow::Continue
-    }
-}
-
-impl Server for Ticker {
-    type Handler = TickerHandler;
-    fn handler(&self, _: &ConnectionInfo) -> TickerHandler {
-        TickerHandler(0)
-    }
-}
-
 #[test]
 fn a_timer_calls_the_handler_after_its_delay() {
     let running = Builder::new(any_local_v4()).serve(Ticker).unwrap();
@@ -141,34 +61,6 @@ fn a_timer_calls_the_handler_after_its_delay() {
     assert_eq!(got, b"tick 1\ntick 2\ntick 3\n");
     assert!(started.elapsed() >= Duration::from_millis(60));
     running.shutdown(Duration::from_secs(1));
-}
-
-/// Hands every connection's handle out; says "woken" when woken.
-struct Remote(mpsc::Sender<ConnHandle>);
-struct RemoteHandler(Option<mpsc::Sender<ConnHandle>>);
-
-impl Handler for RemoteHandler {
-    fn on_open(&mut self, conn: &mut Connection<'_>) -> Flow {
-        if let (Some(tx), Some(handle)) = (self.0.take(), conn.handle()) {
-            tx.send(handle).unwrap();
-        }
-        Flow::Continue
-    }
-    fn on_data(&mut self, conn: &mut Connection<'_>, data: &[u8]) -> Flow {
-        conn.send(data);
-        Flow::Continue
-    }
-    fn on_wake(&mut self, conn: &mut Connection<'_>) -> Flow {
-        conn.send(b"woken\n");
-        Flow::Continue
-    }
-}
-
-impl Server for Remote {
-    type Handler = RemoteHandler;
-    fn handler(&self, _: &ConnectionInfo) -> RemoteHandler {
-        RemoteHandler(Some(self.0.clone()))
-    }
 }
 
 #[test]

@@ -1,13 +1,17 @@
 //! Shared helpers for netcore's integration tests: loopback addresses and a
-//! couple of tiny protocols.
+//! few tiny protocols (echo, a pushing stream, a ticker, a handler other
+//! threads reach through its handle), served by the event loop and by the
+//! inetd driver alike.
 #![allow(dead_code)]
 
 use std::io::{self, Read};
 use std::net::{SocketAddr, TcpStream};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
-use netcore::{Connection, ConnectionInfo, DatagramServer, Event, Flow, Handler, Server};
+use netcore::{
+    ConnHandle, Connection, ConnectionInfo, DatagramServer, Event, Flow, Handler, Server,
+};
 
 pub fn any_local_v4() -> SocketAddr {
     "127.0.0.1:0".parse().unwrap()
@@ -97,5 +101,124 @@ impl Recorder {
             std::thread::yield_now();
             std::thread::sleep(Duration::from_millis(2));
         }
+    }
+}
+
+// ---- protocols that push, shared by the engine and inetd tests ----
+
+/// Streams a 74-byte line whenever the queue has drained, until the peer
+/// closes or, if given, a timer; reports the largest queue it saw when
+/// dropped.
+pub struct Push(pub mpsc::Sender<usize>, pub Option<Duration>);
+pub struct PushHandler {
+    most_queued: usize,
+    report: mpsc::Sender<usize>,
+    stop: Option<Duration>,
+}
+
+pub const LINE: &[u8; 74] =
+    b"!\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefgh\r\n";
+
+impl PushHandler {
+    fn fill(&mut self, conn: &mut Connection<'_>) -> Flow {
+        while conn.queued() < Connection::HIGH_WATER {
+            conn.send(LINE);
+        }
+        self.most_queued = self.most_queued.max(conn.queued());
+        conn.notify_drained();
+        Flow::Continue
+    }
+}
+
+impl Handler for PushHandler {
+    fn on_open(&mut self, conn: &mut Connection<'_>) -> Flow {
+        if let Some(stop) = self.stop {
+            conn.set_timer(stop);
+        }
+        self.fill(conn)
+    }
+    fn on_data(&mut self, _: &mut Connection<'_>, _: &[u8]) -> Flow {
+        Flow::Continue
+    }
+    fn on_drained(&mut self, conn: &mut Connection<'_>) -> Flow {
+        self.fill(conn)
+    }
+    fn on_timer(&mut self, _: &mut Connection<'_>) -> Flow {
+        Flow::Close
+    }
+}
+
+impl Drop for PushHandler {
+    fn drop(&mut self) {
+        let _ = self.report.send(self.most_queued);
+    }
+}
+
+impl Server for Push {
+    type Handler = PushHandler;
+    fn handler(&self, _: &ConnectionInfo) -> PushHandler {
+        PushHandler {
+            most_queued: 0,
+            report: self.0.clone(),
+            stop: self.1,
+        }
+    }
+}
+
+/// Says "tick N" every 20 ms, three times, then closes.
+pub struct Ticker;
+pub struct TickerHandler(u32);
+
+impl Handler for TickerHandler {
+    fn on_open(&mut self, conn: &mut Connection<'_>) -> Flow {
+        conn.set_timer(Duration::from_millis(20));
+        Flow::Continue
+    }
+    fn on_data(&mut self, _: &mut Connection<'_>, _: &[u8]) -> Flow {
+        Flow::Continue
+    }
+    fn on_timer(&mut self, conn: &mut Connection<'_>) -> Flow {
+        self.0 += 1;
+        conn.send(format!("tick {}\n", self.0).as_bytes());
+        if self.0 == 3 {
+            return Flow::Close;
+        }
+        conn.set_timer(Duration::from_millis(20));
+        Flow::Continue
+    }
+}
+
+impl Server for Ticker {
+    type Handler = TickerHandler;
+    fn handler(&self, _: &ConnectionInfo) -> TickerHandler {
+        TickerHandler(0)
+    }
+}
+
+/// Hands every connection's handle out; says "woken" when woken.
+pub struct Remote(pub mpsc::Sender<ConnHandle>);
+pub struct RemoteHandler(Option<mpsc::Sender<ConnHandle>>);
+
+impl Handler for RemoteHandler {
+    fn on_open(&mut self, conn: &mut Connection<'_>) -> Flow {
+        if let (Some(tx), Some(handle)) = (self.0.take(), conn.handle()) {
+            tx.send(handle).unwrap();
+        }
+        Flow::Continue
+    }
+    fn on_data(&mut self, conn: &mut Connection<'_>, data: &[u8]) -> Flow {
+        conn.send(data);
+        Flow::Continue
+    }
+    fn on_wake(&mut self, conn: &mut Connection<'_>) -> Flow {
+        conn.send(b"woken\n");
+        Flow::Continue
+    }
+}
+
+impl Server for Remote {
+    type Handler = RemoteHandler;
+    fn handler(&self, _: &ConnectionInfo) -> RemoteHandler {
+        RemoteHandler(Some(self.0.clone()))
     }
 }
