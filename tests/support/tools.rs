@@ -55,15 +55,18 @@ pub fn require_tool(name: &str, package: &str) -> Option<PathBuf> {
     None
 }
 
+/// Whether the tests run as root (`id -u` prints 0).
+pub fn is_root() -> bool {
+    std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
+
 /// Whether the running test, which needs root (`why`), may run. Not root:
 /// fails under CI, otherwise skips loudly and returns `false`.
 pub fn require_root(why: &str) -> bool {
-    let uid = std::process::Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
-        .unwrap_or_default();
-    if uid == "0" {
+    if is_root() {
         return true;
     }
     missing(&format!("it needs root ({why})"));

@@ -132,12 +132,6 @@ pub fn assert_one_error_line(stderr: &str) {
     assert!(!stderr.contains("backtrace"), "stderr: {stderr:?}");
 }
 
-/// Whether the tests run as root (`id -u` is 0), who may bind low ports.
-pub fn is_root() -> bool {
-    let out = Command::new("id").arg("-u").output().unwrap();
-    String::from_utf8_lossy(&out.stdout).trim() == "0"
-}
-
 /// Deterministic pseudo-random bytes (xorshift64*), all 256 values.
 pub fn random_bytes(len: usize, seed: u64) -> Vec<u8> {
     let mut x = seed | 1;
