@@ -558,12 +558,7 @@ fn running_out_of_descriptors_is_avoided() {
     let mut cmd = std::process::Command::new(prlimit);
     cmd.args(["--nofile=24:24", "--", env!("CARGO_BIN_EXE_netlab")])
         .args(["serve", "echo", "--host", "127.0.0.1", "--port", "0"]);
-    let server = Proc::spawn(cmd);
-    let port: u16 = server
-        .stdout
-        .wait_prefix("Bound server socket to port ")
-        .parse()
-        .unwrap();
+    let NetlabServer { proc: server, port } = spawn_server(cmd);
     let warning = server.stderr.wait_for("the warning", |l| !l.is_empty());
     assert!(
         warning[0].contains("serving at most 1 connection at once"),

@@ -37,12 +37,7 @@ fn quiet_with_port_zero_still_prints_the_port_once() {
         cmd.arg("serve")
             .args(protocol)
             .args(["--host", "127.0.0.1", "--port", "0", "-q"]);
-        let server = Proc::spawn(cmd);
-        let port: u16 = server
-            .stdout
-            .wait_prefix("Bound server socket to port ")
-            .parse()
-            .unwrap();
+        let NetlabServer { proc: server, port } = spawn_server(cmd);
         assert_ne!(port, 0);
         if protocol[0] == "echo" {
             let mut conn = connect_when_ready(([127, 0, 0, 1], port).into());

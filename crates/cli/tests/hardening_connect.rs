@@ -77,8 +77,8 @@ fn a_link_local_address_with_its_interface_in_a_namespace() {
         setup,
         env!("CARGO_BIN_EXE_netlab"),
     ]);
-    let server = Proc::spawn(cmd);
-    let port = server.stdout.wait_prefix("Bound server socket to port ");
+    let NetlabServer { proc: server, port } = spawn_server(cmd);
+    let port = port.to_string();
     server.stdout.wait_line("Listening");
     let netns = format!("--net=/proc/{}/ns/net", server.pid());
     let in_namespace = |args: &[&str]| {

@@ -137,12 +137,7 @@ fn a_low_open_files_limit_lowers_max_connections_with_a_warning() {
     cmd.args(["--nofile=100:100", "--", env!("CARGO_BIN_EXE_netlab")])
         .args(["serve", "echo", "--host", "127.0.0.1", "--port", "0"])
         .args(["--threads", "1"]);
-    let server = Proc::spawn(cmd);
-    let port: u16 = server
-        .stdout
-        .wait_prefix("Bound server socket to port ")
-        .parse()
-        .unwrap();
+    let NetlabServer { proc: server, port } = spawn_server(cmd);
     let warning = server.stderr.wait_for("the warning", |l| !l.is_empty());
     assert_eq!(warning.len(), 1, "{warning:?}");
     assert!(

@@ -117,8 +117,8 @@ fn honest_clients_at_full_speed_are_not_throttled() {
         "0",
         "-q",
     ]);
-    let server = Proc::spawn(cmd);
-    let port = server.stdout.wait_prefix("Bound server socket to port ");
+    let server = spawn_server(cmd);
+    let port = server.port.to_string();
     for args in [&["-c", "1", "--depth", "16"][..], &["-c", "16"]] {
         let out = netlab_cmd()
             .args(["bench", "echo", "127.0.0.1", &port, "--udp"])
@@ -146,8 +146,8 @@ fn honest_clients_at_full_speed_are_not_throttled() {
         "0",
         "-q",
     ]);
-    let daytime = Proc::spawn(cmd);
-    let port = daytime.stdout.wait_prefix("Bound server socket to port ");
+    let daytime = spawn_server(cmd);
+    let port = daytime.port.to_string();
     let out = netlab_cmd()
         .args([
             "bench",

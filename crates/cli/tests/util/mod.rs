@@ -57,14 +57,24 @@ pub fn serve_env(args: &[&str], env: &[(&str, &str)]) -> NetlabServer {
     for (k, v) in env {
         cmd.env(k, v);
     }
+    let server = spawn_server(cmd);
+    server
+        .proc
+        .stdout
+        .wait_for("Listening", |l| l.iter().any(|x| x == "Listening"));
+    server
+}
+
+/// Starts `cmd`, a `netlab serve ... --port 0` (perhaps under a wrapper
+/// such as prlimit, or quiet), and reads the port from its `Bound server
+/// socket to port N` line.
+pub fn spawn_server(cmd: Command) -> NetlabServer {
     let proc = Proc::spawn(cmd);
     let port = proc
         .stdout
         .wait_prefix("Bound server socket to port ")
         .parse()
         .unwrap();
-    proc.stdout
-        .wait_for("Listening", |l| l.iter().any(|x| x == "Listening"));
     NetlabServer { proc, port }
 }
 
