@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 use crate::event::Observer;
 use crate::event_loop::{Loop, LoopMailbox, LoopSocket, WAKER};
 use crate::handler::{DatagramServer, Server};
-use crate::lifecycle::{Control, Running, Wake, spawn_loops};
+use crate::lifecycle::{Control, Running, spawn_loops};
 use crate::observers::Silent;
 use crate::policy::RateLimiter;
 use crate::services::{Shared, Socket, TcpService};
@@ -214,7 +214,7 @@ impl Engine {
                     }
                 });
             }
-            wakers.push(Wake::Poll(waker.clone()));
+            wakers.push(waker.clone());
             let mailbox = Arc::new(LoopMailbox::new(waker));
             loops.push(Loop::new(
                 poll,
