@@ -17,6 +17,7 @@ use crate::lifecycle::{Control, Running, spawn_loops};
 use crate::observers::Silent;
 use crate::policy::RateLimiter;
 use crate::services::{Shared, Socket, TcpService};
+use crate::socket::ServiceSocket;
 use crate::udp::UdpService;
 
 /// Several services on one set of event loops: each (socket, server) pair
@@ -57,7 +58,7 @@ pub struct Engine {
     observer: Arc<dyn Observer>,
     output_budget: usize,
     services: Vec<Socket>,
-    sockets: Vec<StdSocket>,
+    sockets: Vec<ServiceSocket>,
     locals: Vec<(Arc<str>, SocketAddr)>,
 }
 
@@ -75,11 +76,6 @@ impl Default for Engine {
     fn default() -> Self {
         Self::new()
     }
-}
-
-enum StdSocket {
-    Tcp(std::net::TcpListener),
-    Udp(std::net::UdpSocket),
 }
 
 impl Engine {
@@ -148,7 +144,7 @@ impl Engine {
             nodelay: spec.nodelay,
             fixed_local: (!spec.local.ip().is_unspecified()).then_some(spec.local),
         }));
-        self.sockets.push(StdSocket::Tcp(listener));
+        self.sockets.push(ServiceSocket::Tcp(listener));
         Ok(self)
     }
 
@@ -167,8 +163,9 @@ impl Engine {
             policy: spec.policy,
             limiter: Mutex::new(RateLimiter::new(spec.policy.rate_per_source)),
             guard: Mutex::default(),
+            own: Arc::from([]),
         }));
-        self.sockets.push(StdSocket::Udp(socket));
+        self.sockets.push(ServiceSocket::Udp(socket));
         Ok(self)
     }
 
@@ -183,6 +180,25 @@ impl Engine {
             sockets,
             locals,
         } = self;
+        // Every UDP service knows the engine's UDP addresses: a datagram
+        // from one of them is the engine answering itself (echo and chargen
+        // in one process are the classic loop pair).
+        let own: Arc<[SocketAddr]> = services
+            .iter()
+            .zip(&locals)
+            .filter(|(s, _)| matches!(s, Socket::Udp(_)))
+            .map(|(_, (_, addr))| *addr)
+            .collect();
+        let services = services
+            .into_iter()
+            .map(|s| match s {
+                Socket::Udp(mut udp) => {
+                    udp.own = own.clone();
+                    Socket::Udp(udp)
+                }
+                tcp => tcp,
+            })
+            .collect();
         let control = Control::new(observer, threads);
         let shared = Arc::new(Shared {
             control: control.clone(),
@@ -198,14 +214,14 @@ impl Engine {
             for (i, socket) in sockets.iter().enumerate() {
                 let registry = poll.registry();
                 mine.push(match socket {
-                    StdSocket::Tcp(l) => {
+                    ServiceSocket::Tcp(l) => {
                         let mut l = mio::net::TcpListener::from_std(l.try_clone().map_err(engine)?);
                         registry
                             .register(&mut l, Token(i), Interest::READABLE)
                             .map_err(engine)?;
                         LoopSocket::Tcp(Some(l))
                     }
-                    StdSocket::Udp(u) => {
+                    ServiceSocket::Udp(u) => {
                         let mut u = mio::net::UdpSocket::from_std(u.try_clone().map_err(engine)?);
                         registry
                             .register(&mut u, Token(i), Interest::READABLE)
@@ -224,7 +240,8 @@ impl Engine {
                 output_budget / threads,
             ));
         }
-        drop(sockets);
+        // Kept until shutdown, for `Running::clone_socket`.
+        *control.sockets.lock().unwrap_or_else(|e| e.into_inner()) = sockets;
         let _ = control.wakers.set(wakers);
         let bodies = loops
             .into_iter()

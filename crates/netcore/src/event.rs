@@ -157,6 +157,39 @@ pub enum Event<'a> {
     Stopped,
 }
 
+impl Event<'_> {
+    /// The name of the service the event is about
+    /// ([`Builder::name`](crate::Builder::name)), or `None` for the
+    /// engine-wide `ShuttingDown` and `Stopped`.
+    ///
+    /// ```
+    /// use netcore::{Event, Transport};
+    /// let event = Event::Listening {
+    ///     service: "echo",
+    ///     transport: Transport::Tcp,
+    ///     addr: "127.0.0.1:7".parse().unwrap(),
+    /// };
+    /// assert_eq!(event.service(), Some("echo"));
+    /// assert_eq!(Event::Stopped.service(), None);
+    /// ```
+    pub fn service(&self) -> Option<&str> {
+        match self {
+            Event::Opened { service, .. }
+            | Event::Bound { service, .. }
+            | Event::Listening { service, .. }
+            | Event::Rejected { service, .. }
+            | Event::Datagram { service, .. }
+            | Event::Refused { service, .. }
+            | Event::Error { service, .. } => Some(service),
+            Event::Accepted { conn }
+            | Event::Read { conn, .. }
+            | Event::Wrote { conn, .. }
+            | Event::Closed { conn, .. } => Some(&conn.service),
+            Event::ShuttingDown { .. } | Event::Stopped => None,
+        }
+    }
+}
+
 /// Receives a server's [`Event`]s. Called on the event-loop threads, so
 /// keep it quick; it must not block.
 ///

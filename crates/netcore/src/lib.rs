@@ -118,5 +118,5 @@ pub use inetd::Inetd;
 pub use lifecycle::{Running, ShutdownHandle, ShutdownReport};
 pub use observers::{LogObserver, Silent, WithData};
 pub use policy::DatagramPolicy;
-pub use socket::any_interface;
 pub(crate) use socket::unmap;
+pub use socket::{ServiceSocket, any_interface};

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
 use crate::event::{Event, Observer};
+use crate::socket::ServiceSocket;
 
 /// State shared by a server's loops and its [`ShutdownHandle`]s.
 pub(crate) struct Control {
@@ -26,6 +27,10 @@ pub(crate) struct Control {
     pub forced: AtomicUsize,
     pub loops_alive: AtomicUsize,
     pub observer: Arc<dyn Observer>,
+    /// A descriptor of every service's socket, for
+    /// [`Running::clone_socket`]; closed when shutdown begins, so that the
+    /// sockets close once the loops let go of theirs.
+    pub sockets: Mutex<Vec<ServiceSocket>>,
 }
 
 impl Control {
@@ -40,6 +45,7 @@ impl Control {
             forced: AtomicUsize::new(0),
             loops_alive: AtomicUsize::new(loops),
             observer,
+            sockets: Mutex::default(),
         })
     }
 
@@ -111,6 +117,11 @@ impl ShutdownHandle {
             control.stop.store(true, Ordering::Release);
         }
         drop(deadline);
+        control
+            .sockets
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
         control.wake_all();
     }
 
@@ -179,6 +190,48 @@ impl Running {
     /// added.
     pub fn local_addrs(&self) -> &[(Arc<str>, SocketAddr)] {
         &self.locals
+    }
+
+    /// A new descriptor for the socket of service `index` (in the order of
+    /// [`Running::local_addrs`]), to hand to a successor engine: a reload
+    /// that keeps the ports open, with no moment when a client is refused.
+    /// `None` for no such service, or once shutdown has begun.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use netcore::{Builder, ServiceSocket};
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # struct Quiet; struct Nothing;
+    /// # impl netcore::Handler for Nothing {
+    /// #     fn on_data(&mut self, _: &mut netcore::Connection<'_>, _: &[u8]) -> netcore::Flow { netcore::Flow::Close }
+    /// # }
+    /// # impl netcore::Server for Quiet {
+    /// #     type Handler = Nothing;
+    /// #     fn handler(&self, _: &netcore::ConnectionInfo) -> Nothing { Nothing }
+    /// # }
+    /// let old = Builder::new("127.0.0.1:0".parse()?).serve(Quiet)?;
+    /// let port = old.local_addr().port();
+    /// let Some(Ok(ServiceSocket::Tcp(listener))) = old.clone_socket(0) else {
+    ///     panic!("a TCP service");
+    /// };
+    /// let new = Builder::from_listener(listener)?.serve(Quiet)?;
+    /// old.shutdown(Duration::from_secs(5));
+    /// assert_eq!(new.local_addr().port(), port);
+    /// # Ok(()) }
+    /// ```
+    pub fn clone_socket(&self, index: usize) -> Option<Result<ServiceSocket>> {
+        let sockets = self
+            .handle
+            .control
+            .sockets
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let socket = sockets.get(index)?;
+        Some(
+            socket
+                .try_clone()
+                .map_err(|source| Error::Engine { source }),
+        )
     }
 
     /// A handle that stops this server from another thread (a signal

@@ -90,6 +90,30 @@ pub(crate) fn local_addr(socket: &Socket) -> std::io::Result<SocketAddr> {
         .ok_or_else(|| std::io::Error::other("socket has no IP address"))
 }
 
+/// A duplicate of one of a running engine's sockets
+/// ([`Running::clone_socket`](crate::Running::clone_socket)): hand it to a
+/// successor engine ([`Builder::from_listener`](crate::Builder::from_listener),
+/// [`DatagramBuilder::from_socket`](crate::DatagramBuilder::from_socket)) to
+/// reload a server without closing its ports.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ServiceSocket {
+    /// A listening TCP socket.
+    Tcp(std::net::TcpListener),
+    /// A bound UDP socket.
+    Udp(std::net::UdpSocket),
+}
+
+impl ServiceSocket {
+    /// Another descriptor for the same socket (`dup(2)`).
+    pub(crate) fn try_clone(&self) -> std::io::Result<Self> {
+        Ok(match self {
+            ServiceSocket::Tcp(l) => ServiceSocket::Tcp(l.try_clone()?),
+            ServiceSocket::Udp(u) => ServiceSocket::Udp(u.try_clone()?),
+        })
+    }
+}
+
 /// Turns an IPv4-mapped IPv6 address (`::ffff:127.0.0.1`) back into IPv4, as
 /// a dual-stack socket reports IPv4 peers that way; other addresses are
 /// returned as they are.

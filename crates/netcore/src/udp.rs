@@ -40,6 +40,8 @@ pub(crate) struct UdpService {
     /// Breaks reflection loops: the same payload again and again from one
     /// peer.
     pub guard: Mutex<LoopGuard>,
+    /// The addresses of every UDP socket of this engine, this one's too.
+    pub own: Arc<[SocketAddr]>,
 }
 
 /// A loop's buffers for receiving and answering datagrams.
@@ -221,6 +223,14 @@ fn answer(
         });
         return false;
     }
+    if is_own(&service.own, peer) {
+        control.emit(&Event::Refused {
+            service: &service.name,
+            peer,
+            why: "sent from one of this server's own sockets (a loop)",
+        });
+        return false;
+    }
     if !guard.allow(from, request, now) {
         control.emit(&Event::Refused {
             service: &service.name,
@@ -254,6 +264,16 @@ fn answer(
     }
     guard.replied(from, reply);
     true
+}
+
+/// Whether `peer` is one of the engine's own UDP sockets: its port, and
+/// an address the socket sends from (its own, any when it is bound to a
+/// wildcard, and loopback, which reaches every local socket).
+fn is_own(own: &[SocketAddr], peer: SocketAddr) -> bool {
+    own.iter().any(|mine| {
+        mine.port() == peer.port()
+            && (mine.ip().is_unspecified() || mine.ip() == peer.ip() || peer.ip().is_loopback())
+    })
 }
 
 fn allowed(service: &UdpService, peer: SocketAddr) -> bool {
