@@ -1,0 +1,189 @@
+//! A real inetd (Debian's `openbsd-inetd`) serving its five built-in
+//! services (echo, discard, daytime, chargen, time; TCP and UDP) in a
+//! network namespace of the test's own, for netlab's clients to talk to.
+//! Included with `#[path]` by a test crate whose `util` module re-exports
+//! `tests/support/{peers,tools}.rs` (as `crates/cli/tests/util` does).
+//!
+//! Why a namespace, and why an address of its own:
+//!
+//! - openbsd-inetd finds a built-in by its service name, so it binds the
+//!   standard ports (7, 9, 13, 19, 37): privileged, and on the host
+//!   perhaps taken. A private namespace (`unshare -n`, root) has them all
+//!   free, and nothing in it is reachable from outside.
+//! - Its UDP built-ins drop every datagram from 127/8 (`dg_badinput`, so
+//!   that a spoofed loopback source cannot start a loop), so a client on
+//!   127.0.0.1 never gets an answer. In the namespace, loopback also
+//!   carries [`ADDR`] (192.0.2.1, a documentation address: RFC 5737), and
+//!   a client connecting to it has it as its source too. (A dummy
+//!   interface would do as well, but containers often lack its module.)
+//!   netlab's client binds an ephemeral port, so the other rule (no
+//!   privileged source ports) is met.
+//!
+//! The binary is `scripts/test`'s unpacked copy under
+//! `target/peers/openbsd-inetd`, or `$NETLAB_INETD`. Missing binary or no
+//! root: the test fails under `CI=true`, otherwise skips with a `SKIPPED`
+//! line, as `require_tool` does.
+//!
+//! [`Inetd`] holds inetd as a child process: inetd itself is the
+//! namespace's first process (`unshare` and `sh` exec it), so killing it
+//! when the guard drops, even on a panic, ends the namespace; the forked
+//! handlers of stream echo, discard and chargen die with their
+//! connections, whose clients have ended by then.
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use crate::util::{DEADLINE, Proc, current_test, in_ci, require_root, require_tool};
+
+/// The address inetd listens on, inside its namespace.
+pub const ADDR: &str = "192.0.2.1";
+
+/// The standard ports of the five services.
+pub const ECHO: u16 = 7;
+pub const DISCARD: u16 = 9;
+pub const DAYTIME: u16 = 13;
+pub const CHARGEN: u16 = 19;
+pub const TIME: u16 = 37;
+
+/// Every built-in, TCP and UDP. Stream daytime comes last: inetd binds
+/// each entry as it reads it, so when daytime answers, all are bound.
+const SERVICES: [&str; 5] = ["echo", "discard", "chargen", "time", "daytime"];
+
+/// Where `scripts/test` unpacks the package, below the workspace root.
+const UNPACKED: &str = "target/peers/openbsd-inetd/usr/sbin/inetd";
+
+/// A running inetd in its own network namespace; killed (and the
+/// namespace with it) when dropped.
+pub struct Inetd {
+    proc: Proc,
+    config: PathBuf,
+    nsenter: PathBuf,
+}
+
+/// Starts inetd, or says why not (see the module docs) and returns `None`.
+pub fn start() -> Option<Inetd> {
+    let inetd = require_inetd()?;
+    let (Some(unshare), Some(nsenter), Some(_ip)) = (
+        require_tool("unshare", "util-linux"),
+        require_tool("nsenter", "util-linux"),
+        require_tool("ip", "iproute2"),
+    ) else {
+        return None;
+    };
+    if !require_root("inetd's standard ports, in a network namespace of its own") {
+        return None;
+    }
+    let config = write_config();
+    let mut cmd = Command::new(unshare);
+    // `exec`: inetd takes the shell's pid, the one the guard kills. TZ=UTC
+    // makes its daytime line UTC, to compare with the clock.
+    cmd.args(["-n", "sh", "-c"])
+        .arg(format!(
+            "ip link set lo up && ip addr add {ADDR}/24 dev lo && exec \"$0\" -d \"$1\""
+        ))
+        .arg(&inetd)
+        .arg(&config)
+        .env("TZ", "UTC");
+    let server = Inetd {
+        proc: Proc::spawn(cmd),
+        config,
+        nsenter,
+    };
+    server.wait_ready();
+    Some(server)
+}
+
+impl Inetd {
+    /// `program` run inside inetd's namespace (`nsenter --net`).
+    pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        let mut cmd = Command::new(&self.nsenter);
+        cmd.arg(format!("--net=/proc/{}/ns/net", self.proc.pid()))
+            .arg("--")
+            .arg(program);
+        cmd
+    }
+
+    /// What inetd printed so far (`-d`: one line per entry and request).
+    pub fn log(&self) -> Vec<String> {
+        self.proc.stderr.all()
+    }
+
+    /// Waits until stream daytime accepts (the last entry bound: see
+    /// [`SERVICES`]), probing from inside the namespace with bash's
+    /// `/dev/tcp`, up to the deadline; fails at once if inetd exits.
+    fn wait_ready(&self) {
+        let deadline = Instant::now() + DEADLINE;
+        let probe = format!("exec 3<>/dev/tcp/{ADDR}/{DAYTIME}");
+        loop {
+            let ok = self
+                .command("bash")
+                .args(["-c", &probe])
+                .output()
+                .is_ok_and(|o| o.status.success());
+            if ok {
+                return;
+            }
+            let log = self.log();
+            assert!(
+                std::fs::metadata(format!("/proc/{}", self.proc.pid())).is_ok(),
+                "inetd exited: {log:#?}"
+            );
+            assert!(Instant::now() < deadline, "inetd never answered: {log:#?}");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+impl Drop for Inetd {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.config);
+    }
+}
+
+/// inetd's configuration: every built-in on [`ADDR`], TCP and UDP.
+fn write_config() -> PathBuf {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let path = std::env::temp_dir().join(format!("netlab-inetd-{}-{n}.conf", std::process::id()));
+    let mut text = String::new();
+    for service in SERVICES {
+        text += &format!("{ADDR}:{service} dgram udp wait root internal\n");
+        text += &format!("{ADDR}:{service} stream tcp nowait root internal\n");
+    }
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// The inetd binary: `$NETLAB_INETD`, or `scripts/test`'s unpacked copy
+/// in the workspace's `target`. Missing: fails under CI, otherwise skips
+/// loudly.
+fn require_inetd() -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os("NETLAB_INETD") {
+        return Some(PathBuf::from(path));
+    }
+    // The including package's directory, or one above it: the workspace.
+    let found = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .map(|dir| dir.join(UNPACKED))
+        .find(|path| path.is_file());
+    if found.is_none() {
+        let what = format!(
+            "openbsd-inetd is not unpacked at {UNPACKED} (`scripts/test` fetches it; \
+             or set NETLAB_INETD)"
+        );
+        let test = current_test();
+        assert!(
+            !in_ci(),
+            "{test}: {what}; CI=true, so a missing requirement is a failure"
+        );
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED {test}: {what}; set CI=true to make this a failure"
+        );
+    }
+    found
+}
