@@ -25,11 +25,13 @@
 //!
 //! The client side, [`query`] and [`query_udp`], prints whatever the server
 //! sends, byte for byte: real servers differ (inetd ends with CRLF, NIST
-//! starts with a blank line), so it assumes no format.
+//! starts with a blank line), so it assumes no format. To read the time
+//! out of a reply, in the formats real servers send, see [`parse`].
 #![deny(missing_docs)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
 mod format;
+pub mod parse;
 
 use std::io::{self, Write};
 use std::net::SocketAddr;
