@@ -127,8 +127,10 @@ impl Inetd {
                 return;
             }
             let log = self.log();
+            // Exited, inetd stays a zombie (`Z`) until the guard reaps it.
+            let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.proc.pid()));
             assert!(
-                std::fs::metadata(format!("/proc/{}", self.proc.pid())).is_ok(),
+                !stat.unwrap_or_default().contains(") Z"),
                 "inetd exited: {log:#?}"
             );
             assert!(Instant::now() < deadline, "inetd never answered: {log:#?}");
