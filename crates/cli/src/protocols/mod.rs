@@ -20,7 +20,9 @@ use crate::connect::{ClientOptions, Failure, Reply};
 use crate::render::LogStyle;
 use crate::serve::EngineOptions;
 
+mod chargen;
 mod daytime;
+mod discard;
 mod echo;
 
 /// What the CLI needs from one protocol.
@@ -109,4 +111,6 @@ macro_rules! protocols {
 protocols! {
     Daytime => daytime::Daytime,
     Echo => echo::Echo,
+    Discard => discard::Discard,
+    Chargen => chargen::Chargen,
 }

@@ -1,0 +1,67 @@
+//! Discard (RFC 863) at the command line: `netlab serve discard` and
+//! `netlab connect discard HOST PORT`, which sends its standard input and
+//! exits 0 once all of it is written and the server has closed (UDP: once
+//! every line is sent as a datagram; nothing confirms arrival).
+
+use std::io;
+use std::process::ExitCode;
+
+use netcore::Client;
+
+use super::{NoOptions, Protocol};
+use crate::connect::{ClientOptions, Failure, Reply};
+use crate::render::LogStyle;
+use crate::serve::EngineOptions;
+
+/// The discard service.
+#[derive(Debug)]
+pub struct Discard;
+
+impl Protocol for Discard {
+    const NAME: &'static str = "discard";
+    const ABOUT: &'static str = "RFC 863: everything received is thrown away, nothing sent.";
+    type ServeOptions = NoOptions;
+    type ConnectOptions = NoOptions;
+    type Server = ::discard::Discard;
+
+    fn server(_: &NoOptions, _: &EngineOptions) -> Result<::discard::Discard, ExitCode> {
+        Ok(::discard::Discard)
+    }
+
+    /// Shows what was read, as echo's log does: each line is cut at 200
+    /// bytes and the log's queue drops lines it cannot keep up with, so a
+    /// fast sender cannot flood it (`-q` silences it). A datagram gets no
+    /// reply and so no line.
+    fn log_style(_: &NoOptions) -> LogStyle {
+        LogStyle {
+            show_data: true,
+            line_mode: false,
+        }
+    }
+
+    fn connect(
+        client: &Client,
+        to: &ClientOptions,
+        _: &NoOptions,
+        out: &mut Reply<'_>,
+    ) -> Result<(), Failure> {
+        let (host, port) = (to.host.as_str(), to.port);
+        let sent = if to.udp {
+            ::discard::send_udp(client, host, port, io::stdin().lock())
+        } else {
+            ::discard::send(client, host, port, io::stdin().lock(), out)
+        };
+        sent.map(drop).map_err(Failure::from)
+    }
+}
+
+impl From<::discard::Error> for Failure {
+    fn from(e: ::discard::Error) -> Self {
+        match e {
+            ::discard::Error::Net(e) => Failure::Net(e),
+            ::discard::Error::Input(e) => Failure::Input(e),
+            ::discard::Error::Output(e) => Failure::Output(e),
+            other => Failure::Other(Box::new(other)),
+        }
+    }
+}
