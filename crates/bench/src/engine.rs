@@ -388,11 +388,16 @@ pub(crate) fn run(config: &Config, progress: &Progress) -> Result<Report, Error>
         (Transport::Tcp, Workload::Echo { .. }) => crate::echo_tcp::request_response,
         (Transport::Tcp, Workload::Bulk { .. }) => crate::echo_tcp::bulk,
         (Transport::Tcp, Workload::Daytime) => crate::daytime_tcp::connectors,
+        (Transport::Tcp, Workload::Discard { .. }) => crate::stream_tcp::upload,
+        (Transport::Tcp, Workload::Chargen { .. }) => crate::stream_tcp::download,
         (Transport::Udp, _) => crate::udp::requests,
     };
     let max_len = match config.workload {
         Workload::Echo { size } => size,
-        Workload::Bulk { .. } | Workload::Daytime => 0,
+        Workload::Bulk { .. }
+        | Workload::Daytime
+        | Workload::Discard { .. }
+        | Workload::Chargen { .. } => 0,
     };
     let threads = config.threads.min(config.connections).max(1);
     let shared = Shared {
@@ -401,7 +406,7 @@ pub(crate) fn run(config: &Config, progress: &Progress) -> Result<Report, Error>
         progress,
         start: StartLine::default(),
     };
-    let timed = !matches!(config.workload, Workload::Bulk { .. });
+    let timed = !config.workload.is_bulk();
 
     let (mut total, start, before, after, own_cpu_us) = thread::scope(|scope| {
         let mut handles = Vec::with_capacity(threads);
@@ -486,6 +491,8 @@ pub(crate) fn run(config: &Config, progress: &Progress) -> Result<Report, Error>
         Workload::Echo { size } => ("echo", "request", "request", size, 0),
         Workload::Bulk { bytes } => ("echo-bulk", "transfer", "GB", 0, bytes),
         Workload::Daytime => ("daytime", "connection", "connection", 0, 0),
+        Workload::Discard { bytes } => ("discard", "transfer", "GB", 0, bytes),
+        Workload::Chargen { bytes } => ("chargen", "transfer", "GB", 0, bytes),
     };
     let (op, cpu_unit) = match (config.transport, config.workload) {
         (Transport::Udp, Workload::Daytime) => ("request", "request"),

@@ -1,7 +1,8 @@
-//! bench: the load generator behind `netlab bench`, for echo (RFC 862) and
-//! daytime (RFC 867) servers, the way `wrk` is one for HTTP.
+//! bench: the load generator behind `netlab bench`, for echo (RFC 862),
+//! daytime (RFC 867), discard (RFC 863) and chargen (RFC 864) servers, the
+//! way `wrk` is one for HTTP.
 //!
-//! Three workloads, over TCP or UDP:
+//! Five workloads, over TCP or UDP:
 //!
 //! - [`Workload::Echo`]: every connection sends a request of `size` bytes,
 //!   reads exactly `size` bytes back, checks them against what it sent, and
@@ -12,6 +13,12 @@
 //! - [`Workload::Daytime`]: `connections` concurrent connectors each
 //!   connect, read to end-of-file, check the reply is a line, close, and
 //!   start over.
+//! - [`Workload::Discard`] (TCP): every connection uploads `bytes` bytes,
+//!   half-closes, and waits for the server's close, which says it read
+//!   them all.
+//! - [`Workload::Chargen`] (TCP): every connection downloads `bytes` bytes,
+//!   each checked against the chargen pattern (from offset 0 on every
+//!   connection).
 //!
 //! The generator is built not to be the bottleneck on a small machine: one
 //! mio event loop per thread (one thread by default) drives every
@@ -48,6 +55,7 @@ mod echo_tcp;
 mod engine;
 mod pattern;
 mod report;
+mod stream_tcp;
 mod udp;
 
 use std::io;
@@ -76,6 +84,29 @@ pub enum Workload {
     /// Daytime: connect, read to end-of-file, close, repeat (TCP); send an
     /// empty datagram, read the line (UDP).
     Daytime,
+    /// Upload to a discard server (TCP only): stream `bytes` bytes,
+    /// half-close, wait for the server to close.
+    Discard {
+        /// Bytes each connection sends.
+        bytes: u64,
+    },
+    /// Download from a chargen server (TCP only): read `bytes` bytes, each
+    /// verified against the pattern, then close.
+    Chargen {
+        /// Bytes each connection reads.
+        bytes: u64,
+    },
+}
+
+impl Workload {
+    /// Whether the workload moves a fixed number of bytes per connection
+    /// and runs until that is done, ignoring the duration.
+    pub fn is_bulk(&self) -> bool {
+        matches!(
+            self,
+            Workload::Bulk { .. } | Workload::Discard { .. } | Workload::Chargen { .. }
+        )
+    }
 }
 
 /// Which transport to load.
@@ -150,7 +181,8 @@ impl Config {
         self
     }
 
-    /// How long to run (ignored by [`Workload::Bulk`], which runs until
+    /// How long to run (ignored by the bulk workloads, [`Workload::Bulk`],
+    /// [`Workload::Discard`] and [`Workload::Chargen`], which run until
     /// every transfer is done).
     pub fn duration(mut self, duration: Duration) -> Self {
         self.duration = duration;
@@ -202,11 +234,19 @@ impl Config {
             (Workload::Bulk { .. }, Transport::Udp) => {
                 bad("bulk mode streams over TCP; drop --udp".into())
             }
+            (Workload::Discard { .. } | Workload::Chargen { .. }, Transport::Udp) => {
+                bad("discard and chargen runs stream over TCP; drop --udp".into())
+            }
             (_, Transport::Tcp) if self.depth > 1 => {
                 bad("requests in flight per socket (depth) applies to UDP only; add --udp".into())
             }
-            (Workload::Bulk { bytes: 0 }, _) => bad("the bulk size must be at least 1 byte".into()),
-            _ if self.duration.is_zero() && !matches!(self.workload, Workload::Bulk { .. }) => {
+            (
+                Workload::Bulk { bytes: 0 }
+                | Workload::Discard { bytes: 0 }
+                | Workload::Chargen { bytes: 0 },
+                _,
+            ) => bad("the bulk size must be at least 1 byte".into()),
+            _ if self.duration.is_zero() && !self.workload.is_bulk() => {
                 bad("the duration must be more than 0 seconds".into())
             }
             _ if self.effective_timeout().is_zero() => {

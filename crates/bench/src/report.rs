@@ -50,7 +50,7 @@ pub struct ServerUsage {
     /// (10 ms).
     pub cpu_us: f64,
     /// `cpu_us` divided by the operations completed: per request (echo),
-    /// per connection (daytime) or per GB echoed (bulk); see
+    /// per connection (daytime) or per GB moved (bulk, discard, chargen); see
     /// [`Report::cpu_unit`].
     pub cpu_us_per_op: f64,
     /// The server's resident set size at the end of the run, in KiB.
@@ -61,7 +61,7 @@ pub struct ServerUsage {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct Report {
-    /// `echo`, `echo-bulk` or `daytime`.
+    /// `echo`, `echo-bulk`, `daytime`, `discard` or `chargen`.
     pub workload: &'static str,
     /// `tcp` or `udp`.
     pub transport: &'static str,
@@ -73,22 +73,25 @@ pub struct Report {
     pub depth: usize,
     /// Bytes per request (echo), `0` otherwise.
     pub size: usize,
-    /// Bytes each connection streams in bulk mode, `0` otherwise.
+    /// Bytes each connection streams in bulk mode (echo `--bulk`,
+    /// discard, chargen), `0` otherwise.
     pub bulk_bytes: u64,
     /// Connections that could not be opened at the start.
     pub connect_failures: u64,
     /// The measured window, in seconds.
     pub elapsed_s: f64,
     /// Completed operations: requests answered (echo), connections served
-    /// to the end (daytime), transfers finished (bulk).
+    /// to the end (daytime), transfers finished (bulk, discard, chargen).
     pub ops: u64,
     /// `ops` per second.
     pub ops_per_s: f64,
     /// What one op is: `request`, `connection` or `transfer`.
     pub op: &'static str,
-    /// Payload bytes received back and verified.
+    /// Payload bytes verified: echoed back (echo), matching the pattern
+    /// (chargen), or taken by a server that then closed (discard).
     pub bytes: u64,
-    /// Verified bytes per second, in GB/s (10^9 bytes).
+    /// Verified bytes per second, in GB/s (10^9 bytes); for discard, bytes
+    /// the server confirmed by closing after them.
     pub gb_per_s: f64,
     /// Latency per op: request round trip, connect-to-EOF (daytime), or a
     /// whole transfer (bulk).
@@ -96,7 +99,8 @@ pub struct Report {
     /// I/O errors: resets, refused or failed connects, a server that
     /// closed early, a stalled transfer.
     pub errors: u64,
-    /// Replies that were not what was sent (echo) or not a line (daytime).
+    /// Replies that were not what was sent (echo), not a line (daytime),
+    /// not the pattern (chargen), or any reply at all (discard).
     pub mismatches: u64,
     /// UDP requests that got no reply within the timeout.
     pub losses: u64,

@@ -3,7 +3,8 @@
 //!
 //! Exit codes: 0 when every reply verified (I/O errors and UDP losses are
 //! counted in the report, not fatal); 65 (EX_DATAERR) when any reply did
-//! not match what was sent; 69 (EX_UNAVAILABLE) when not a single
+//! not match what was sent (chargen: a byte off the pattern; discard: a
+//! server that sent anything back); 69 (EX_UNAVAILABLE) when not a single
 //! connection could be opened or not a single UDP reply came back; 74
 //! (EX_IOERR) when connections opened but no request completed (a server
 //! that resets or stalls), or when some of the connections asked for never
@@ -38,6 +39,15 @@ enum BenchWorkload {
     /// line to end-of-file, close and start over (UDP: an empty datagram,
     /// a line back).
     Daytime(DaytimeArgs),
+    /// Discard (RFC 863): upload throughput. Each connection streams
+    /// --bytes, half-closes and waits for the server's close, which
+    /// confirms every byte arrived; runs until all are done, ignoring
+    /// --duration.
+    Discard(StreamArgs),
+    /// Chargen (RFC 864): download throughput. Each connection reads
+    /// --bytes, every byte checked against the chargen pattern; runs until
+    /// all are done, ignoring --duration.
+    Chargen(StreamArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -59,6 +69,16 @@ struct EchoArgs {
 struct DaytimeArgs {
     #[command(flatten)]
     common: Common,
+}
+
+#[derive(Debug, clap::Args)]
+struct StreamArgs {
+    #[command(flatten)]
+    common: Common,
+    /// Bytes each connection moves (suffixes K, M, G for KiB, MiB, GiB).
+    #[arg(long, value_name = "BYTES", default_value = "100M", allow_negative_numbers = true,
+          value_parser = args::bytes)]
+    bytes: u64,
 }
 
 #[derive(Debug, clap::Args)]
@@ -123,6 +143,8 @@ pub fn run(args: BenchArgs) -> ExitCode {
             },
         ),
         BenchWorkload::Daytime(d) => (d.common, Workload::Daytime),
+        BenchWorkload::Discard(d) => (d.common, Workload::Discard { bytes: d.bytes }),
+        BenchWorkload::Chargen(c) => (c.common, Workload::Chargen { bytes: c.bytes }),
     };
     if let Some(pid) = common.server_pid {
         // Before the run, not after it as an unreadable /proc file.
@@ -182,6 +204,13 @@ pub fn run(args: BenchArgs) -> ExitCode {
             return exit::report(format!("writing the report: {e}"), None, Code::IoErr);
         }
     }
+    // Wrong data outranks everything else: a run whose every transfer
+    // was cut short by a wrong byte completed nothing, and that is not
+    // the news.
+    if report.mismatches > 0 {
+        let (what, hint) = mismatch(workload, report.mismatches);
+        return exit::report(what, Some(hint), Code::DataErr);
+    }
     if report.ops == 0 {
         return exit::report(
             format!(
@@ -194,17 +223,6 @@ pub fn run(args: BenchArgs) -> ExitCode {
             ),
             None,
             Code::IoErr,
-        );
-    }
-    if report.mismatches > 0 {
-        return exit::report(
-            format!(
-                "{} repl{} did not match what was sent",
-                report.mismatches,
-                if report.mismatches == 1 { "y" } else { "ies" }
-            ),
-            Some("the server corrupted, lost or reordered data"),
-            Code::DataErr,
         );
     }
     if report.connect_failures > 0 {
@@ -224,6 +242,28 @@ pub fn run(args: BenchArgs) -> ExitCode {
         );
     }
     Code::Ok.into()
+}
+
+/// What `n` mismatches mean for `workload`, and what to make of it.
+fn mismatch(workload: Workload, n: u64) -> (String, &'static str) {
+    let s = if n == 1 { "" } else { "s" };
+    match workload {
+        Workload::Chargen { .. } => (
+            format!("{n} stream{s} did not follow the chargen pattern"),
+            "is it a chargen server? it corrupted, lost or reordered data",
+        ),
+        Workload::Discard { .. } => (
+            format!("{n} server{s} sent data back"),
+            "a discard server sends nothing; is it a discard server?",
+        ),
+        _ => (
+            format!(
+                "{n} repl{} did not match what was sent",
+                if n == 1 { "y" } else { "ies" }
+            ),
+            "the server corrupted, lost or reordered data",
+        ),
+    }
 }
 
 fn print(report: &Report, json: bool) -> std::io::Result<()> {
@@ -264,7 +304,7 @@ fn show_progress<T>(
     common: &Common,
 ) {
     let (bar, bulk) = match workload {
-        Workload::Bulk { bytes } => {
+        Workload::Bulk { bytes } | Workload::Discard { bytes } | Workload::Chargen { bytes } => {
             let total = bytes.saturating_mul(u64::from(common.connections));
             let bar = ProgressBar::new(total);
             if let Ok(style) = ProgressStyle::with_template(

@@ -183,3 +183,85 @@ fn a_closed_port_exits_69() {
     out.stderr.as_slice().read_to_string(&mut err).unwrap();
     assert!(err.starts_with("netlab: connecting to 127.0.0.1:"), "{err}");
 }
+
+#[test]
+fn discard_and_chargen_streams_verify() {
+    let server = serve(&["discard", "--quiet"]);
+    let report = bench(&args(
+        &[
+            "discard",
+            "127.0.0.1",
+            "--connections",
+            "2",
+            "--bytes",
+            "4M",
+        ],
+        server.port,
+    ));
+    assert_clean(&report);
+    assert_eq!(report["workload"], "discard");
+    assert_eq!(report["ops"], 2);
+    assert_eq!(report["bytes"], 2 * 4 * 1024 * 1024);
+
+    let server = serve(&["chargen"]);
+    let pid = server.child.id().to_string();
+    let mut run = args(
+        &[
+            "chargen",
+            "127.0.0.1",
+            "--connections",
+            "3",
+            "--bytes",
+            "2M",
+        ],
+        server.port,
+    );
+    run.extend(["--server-pid".to_string(), pid]);
+    let report = bench(&run);
+    assert_clean(&report);
+    assert_eq!(report["workload"], "chargen");
+    assert_eq!(report["ops"], 3);
+    assert_eq!(report["bytes"], 3 * 2 * 1024 * 1024);
+    assert_eq!(report["cpu_unit"], "GB");
+}
+
+#[test]
+fn a_chargen_server_sending_a_wrong_byte_exits_65() {
+    // One connection's worth of the pattern with byte 5000 changed.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    thread::spawn(move || {
+        if let Ok((mut conn, _)) = listener.accept() {
+            let mut stream = vec![0u8; 1 << 20];
+            chargen::Generator::new().fill(&mut stream);
+            stream[5000] ^= 0x01;
+            // The client hangs up at the wrong byte: the rest may fail.
+            let _ = std::io::Write::write_all(&mut conn, &stream);
+        }
+    });
+    let out = Command::new(cargo_bin("netlab"))
+        .args([
+            "bench",
+            "chargen",
+            "127.0.0.1",
+            &port.to_string(),
+            "--connections",
+            "1",
+            "--bytes",
+            "100K",
+            "--timeout",
+            "5",
+            "--json",
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(65), "{stderr}");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["mismatches"], 1, "{report}");
+    assert!(
+        stderr.starts_with("netlab: 1 stream did not follow the chargen pattern"),
+        "{stderr}"
+    );
+}
