@@ -3,6 +3,7 @@
 
 mod args;
 mod bench;
+mod clock_report;
 mod connect;
 mod exit;
 mod limits;

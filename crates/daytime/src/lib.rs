@@ -26,12 +26,14 @@
 //! The client side, [`query`] and [`query_udp`], prints whatever the server
 //! sends, byte for byte: real servers differ (inetd ends with CRLF, NIST
 //! starts with a blank line), so it assumes no format. To read the time
-//! out of a reply, in the formats real servers send, see [`parse`].
+//! out of a reply, in the formats real servers send, see [`parse`]; [`fetch`]
+//! and [`fetch_udp`] take the reply with the local clock around it.
 #![deny(missing_docs)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
 mod format;
 pub mod parse;
+mod timed;
 
 use std::io::{self, Write};
 use std::net::SocketAddr;
@@ -43,6 +45,7 @@ pub use format::{ASCTIME, DaytimeFormat, FormatError, LineEnding};
 /// The clock a server reads (netcore's, shared with the other time
 /// protocols), re-exported for convenience.
 pub use netcore::{Clock, FixedClock, SystemClock};
+pub use timed::{TimedReply, fetch, fetch_udp};
 
 /// The well-known daytime port (RFC 867).
 pub const PORT: u16 = 13;
@@ -167,6 +170,12 @@ pub enum Error {
     /// Writing the reply to the output failed.
     #[error("writing the reply")]
     Output(#[source] io::Error),
+    /// The server sent more than a daytime line can be ([`fetch`]).
+    #[error("the server sent more than {limit} bytes; a daytime reply is one line")]
+    TooLong {
+        /// The most [`fetch`] takes.
+        limit: usize,
+    },
 }
 
 /// Connects to `host:port` over TCP and copies everything the server sends

@@ -101,3 +101,15 @@ fn reading(reply: &[u8], sent: SystemTime, received: SystemTime) -> Result<Readi
         received,
     })
 }
+
+impl Reading {
+    /// A reading of `raw` between `sent` and `received` (for tests and
+    /// for callers that did the exchange themselves).
+    pub fn new(raw: u32, sent: SystemTime, received: SystemTime) -> Self {
+        Reading {
+            raw,
+            sent,
+            received,
+        }
+    }
+}

@@ -1,12 +1,14 @@
 //! Daytime (RFC 867) at the command line: `netlab serve daytime [--utc]
-//! [--crlf] [--format STRFTIME]` and `netlab connect daytime HOST PORT`.
+//! [--crlf] [--format STRFTIME]` and `netlab connect daytime HOST PORT
+//! [--parse [--json]]`.
 
 use std::process::ExitCode;
 
 use clap::Args;
 use netcore::Client;
 
-use super::{NoOptions, Protocol};
+use super::Protocol;
+use crate::clock_report::{self, Exchange, Output};
 use crate::connect::{ClientOptions, Failure, Reply};
 use crate::exit::{self, Code};
 use crate::render::LogStyle;
@@ -30,6 +32,26 @@ pub struct ServeOptions {
     format: Option<String>,
 }
 
+/// `netlab connect daytime`'s own options: print the reply, or read the
+/// time out of it.
+#[derive(Debug, Args)]
+pub struct ConnectOptions {
+    /// Read the time in the reply (NIST, ctime, RFC 3339 or xinetd) and
+    /// show it in UTC and local time, with the local clock's offset.
+    #[arg(long)]
+    parse: bool,
+    /// With --parse: print one JSON object instead.
+    #[arg(long, requires = "parse")]
+    json: bool,
+}
+
+/// The most `--parse` reads: a daytime reply is one line.
+const MAX_PARSED_REPLY: usize = 64 * 1024;
+
+/// What `--parse` says it expected, when the line is none of it.
+const EXPECTED: &str = "expected NIST \"61082 26-02-11 21:30:43 00 0 0 34.3 UTC(NIST) *\", \
+ctime \"Wed Feb 11 16:32:10 2026\", RFC 3339 \"2026-02-11T16:32:10Z\" or xinetd \"11 FEB 2026 16:32:10 EST\"";
+
 /// The largest UDP payload over IPv4 (65,535 bytes less the IP and UDP
 /// headers); IPv6 allows 20 more, but one limit for both keeps it simple.
 const MAX_DATAGRAM: usize = 65_507;
@@ -38,7 +60,7 @@ impl Protocol for Daytime {
     const NAME: &'static str = "daytime";
     const ABOUT: &'static str = "RFC 867: one line with the date and time.";
     type ServeOptions = ServeOptions;
-    type ConnectOptions = NoOptions;
+    type ConnectOptions = ConnectOptions;
     type Server = ::daytime::Daytime;
 
     fn server(
@@ -89,9 +111,12 @@ impl Protocol for Daytime {
     fn connect(
         client: &Client,
         to: &ClientOptions,
-        _: &NoOptions,
+        options: &ConnectOptions,
         out: &mut Reply<'_>,
     ) -> Result<(), Failure> {
+        if options.parse {
+            return parse(client, to, options, out);
+        }
         let (host, port) = (to.host.as_str(), to.port);
         let got = if to.udp {
             ::daytime::query_udp(client, host, port, out)
@@ -100,6 +125,55 @@ impl Protocol for Daytime {
         };
         got.map(drop).map_err(Failure::from)
     }
+}
+
+/// `connect daytime --parse`: the reply, read as a time and reported.
+fn parse(
+    client: &Client,
+    to: &ClientOptions,
+    options: &ConnectOptions,
+    out: &mut Reply<'_>,
+) -> Result<(), Failure> {
+    let (host, port) = (to.host.as_str(), to.port);
+    let limit = to.max_bytes.map_or(MAX_PARSED_REPLY, |max| {
+        usize::try_from(max).map_or(MAX_PARSED_REPLY, |max| max.min(MAX_PARSED_REPLY))
+    });
+    let reply = if to.udp {
+        ::daytime::fetch_udp(client, host, port)
+    } else {
+        ::daytime::fetch(client, host, port, limit)
+    };
+    let reply = match reply {
+        Ok(reply) => reply,
+        Err(e @ ::daytime::Error::TooLong { .. }) => {
+            clock_report::data_error(out, None, &e.to_string(), "is that a daytime server?")
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let parsed = match ::daytime::parse::reply(&reply.bytes) {
+        Ok(parsed) => parsed,
+        Err(e) => {
+            let message = format!("reading the time in the reply: {e}");
+            let shown = if options.json {
+                let raw = String::from_utf8_lossy(&reply.bytes);
+                format!("{}\n", serde_json::json!({ "error": message, "raw": raw })).into_bytes()
+            } else {
+                reply.bytes
+            };
+            clock_report::data_error(out, Some(&shown), &message, EXPECTED)
+        }
+    };
+    let exchange = Exchange {
+        sent: reply.sent,
+        received: reply.received,
+    };
+    let report = clock_report::for_daytime(&parsed, &exchange, &chrono::Local);
+    let output = if options.json {
+        Output::Json
+    } else {
+        Output::Human
+    };
+    clock_report::print(&report, output, out).map_err(Failure::Output)
 }
 
 impl From<::daytime::Error> for Failure {

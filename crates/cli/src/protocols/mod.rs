@@ -24,6 +24,7 @@ mod chargen;
 mod daytime;
 mod discard;
 mod echo;
+mod time;
 
 /// What the CLI needs from one protocol.
 pub trait Protocol: std::fmt::Debug + 'static {
@@ -111,6 +112,7 @@ macro_rules! protocols {
 protocols! {
     Daytime => daytime::Daytime,
     Echo => echo::Echo,
+    Time => time::Time,
     Discard => discard::Discard,
     Chargen => chargen::Chargen,
 }
