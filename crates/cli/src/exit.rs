@@ -27,6 +27,53 @@ pub enum Code {
     TempFail = 75,
     /// 77 EX_NOPERM: permission denied (a port below 1024 without privileges).
     NoPerm = 77,
+    /// 66 EX_NOINPUT: an input file does not exist or cannot be read.
+    NoInput = 66,
+    /// 78 EX_CONFIG: a configuration file is wrong.
+    Config = 78,
+}
+
+/// A failure not reported yet: its line, its hint and its exit code, for
+/// callers that either exit with it or carry on (a reload that keeps the
+/// previous configuration).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// What went wrong, on what.
+    pub message: String,
+    /// What to do about it.
+    pub hint: Option<String>,
+    /// The exit code, should the program stop.
+    pub code: Code,
+}
+
+impl Problem {
+    /// A problem with no hint.
+    pub fn new(message: impl Message, code: Code) -> Self {
+        Problem {
+            message: message.text(),
+            hint: None,
+            code,
+        }
+    }
+
+    /// The same problem, with a hint.
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    /// The line [`report`] prints, without `netlab: ` and the newline.
+    pub fn line(&self) -> String {
+        match &self.hint {
+            Some(hint) => format!("{} ({hint})", self.message),
+            None => self.message.clone(),
+        }
+    }
+
+    /// Prints the line on stderr; returns the exit code.
+    pub fn report(self) -> ExitCode {
+        report(self.message, self.hint.as_deref(), self.code)
+    }
 }
 
 impl From<Code> for ExitCode {

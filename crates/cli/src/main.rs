@@ -4,6 +4,7 @@
 mod args;
 mod bench;
 mod clock_report;
+mod config;
 mod connect;
 mod exit;
 mod limits;
@@ -13,6 +14,7 @@ mod render;
 mod reply;
 mod resolve;
 mod serve;
+mod serve_all;
 mod usage;
 
 use std::io::Write;

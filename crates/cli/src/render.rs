@@ -12,7 +12,7 @@
 
 use std::fmt::Write as _;
 use std::net::SocketAddr;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use netcore::{CloseReason, Event, Observer};
@@ -51,12 +51,41 @@ pub struct LectureLog {
     pub announce_port: bool,
     /// What this protocol's log shows.
     pub style: LogStyle,
+    /// Services whose log shows something else than `style`, by name
+    /// (`netlab serve all`: each service is its own protocol).
+    pub styles: Arc<OnceLock<Vec<(String, LogStyle)>>>,
+    /// Start every line with the name of its service (`echo/tcp: `), when
+    /// one process serves several.
+    pub prefix: bool,
     /// Refused datagrams per reason, for the rate limit on their lines.
     pub refusals: Refusals,
 }
 
+impl LectureLog {
+    /// What the log shows for `service`.
+    fn style(&self, service: Option<&str>) -> LogStyle {
+        service
+            .and_then(|name| self.styles.get()?.iter().find(|(n, _)| n == name))
+            .map_or(self.style, |(_, style)| *style)
+    }
+
+    /// `text`, each of its lines started with `service: ` when lines carry
+    /// their service.
+    fn prefixed(&self, service: Option<&str>, text: String) -> String {
+        match service {
+            Some(service) if self.prefix => text
+                .lines()
+                .map(|line| format!("{service}: {line}\n"))
+                .collect(),
+            _ => text,
+        }
+    }
+}
+
 impl Observer for LectureLog {
     fn event(&self, event: &Event<'_>) {
+        let service = event.service();
+        let style = self.style(service);
         if let Event::Error {
             conn, op, error, ..
         } = event
@@ -71,17 +100,21 @@ impl Observer for LectureLog {
                 // A client that resets is the client's business, not a
                 // server error: say so only when not quiet.
                 if !self.quiet {
-                    self.out.print(format!("Closed socket: {line}\n"));
+                    self.out
+                        .print(self.prefixed(service, format!("Closed socket: {line}\n")));
                 }
             } else {
-                self.out.error(format!("netlab: {line}"));
+                let line = self.prefixed(service, line);
+                self.out.error(format!("netlab: {}", line.trim_end()));
             }
             return;
         }
         if self.quiet {
             if let (true, Event::Bound { addr, .. }) = (self.announce_port, event) {
-                self.out
-                    .print(format!("Bound server socket to port {}\n", addr.port()));
+                self.out.print(self.prefixed(
+                    service,
+                    format!("Bound server socket to port {}\n", addr.port()),
+                ));
             }
             return;
         }
@@ -100,23 +133,23 @@ impl Observer for LectureLog {
                     maybe_tuple(conn.peer)
                 );
             }
-            Event::Read { data, .. } if self.style.show_data => {
+            Event::Read { data, .. } if style.show_data => {
                 let _ = writeln!(text, "Read from client: {}", show(data));
             }
-            Event::Wrote { data, .. } if self.style.show_data => {
+            Event::Wrote { data, .. } if style.show_data => {
                 let _ = writeln!(text, "Wrote to client: {}", show(data));
             }
             Event::Closed {
                 reason, bytes_in, ..
             } => match reason {
-                CloseReason::PeerClosed if self.style.line_mode && *bytes_in == 0 => {
+                CloseReason::PeerClosed if style.line_mode && *bytes_in == 0 => {
                     text.push_str("The echo client crashed\n");
                 }
                 CloseReason::IdleTimeout => text.push_str("Closed socket: idle timeout\n"),
                 CloseReason::ReadTimeout => text.push_str("Closed socket: read timeout\n"),
                 CloseReason::WriteTimeout => text.push_str("Closed socket: write timeout\n"),
                 CloseReason::HandlerPanic => text.push_str("Closed socket: the handler failed\n"),
-                CloseReason::Refused if self.style.line_mode => {
+                CloseReason::Refused if style.line_mode => {
                     text.push_str("Closed socket: a line longer than the limit\n");
                 }
                 CloseReason::Refused => text.push_str("Closed socket: input refused\n"),
@@ -134,7 +167,7 @@ impl Observer for LectureLog {
                     "Received datagram\nClient IP addr and port: {}",
                     tuple(*peer)
                 );
-                if self.style.show_data {
+                if style.show_data {
                     let _ = writeln!(text, "Read from client: {}", show(request));
                 }
                 let _ = writeln!(text, "Wrote to client: {}", show(reply));
@@ -164,7 +197,7 @@ impl Observer for LectureLog {
             _ => {}
         }
         if !text.is_empty() {
-            self.out.print(text);
+            self.out.print(self.prefixed(service, text));
         }
     }
 

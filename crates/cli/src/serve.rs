@@ -14,7 +14,7 @@ use netcore::{Builder, DatagramBuilder, DatagramPolicy};
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 
-use crate::exit::{self, Code};
+use crate::exit::{self, Code, Problem};
 use crate::limits;
 use crate::output::Output;
 use crate::protocols::Protocol;
@@ -25,9 +25,9 @@ use crate::{args, seconds};
 #[derive(Debug, Args)]
 pub struct ServeArgs<P: Protocol> {
     #[command(flatten)]
-    engine: EngineOptions,
+    pub engine: EngineOptions,
     #[command(flatten)]
-    options: P::ServeOptions,
+    pub options: P::ServeOptions,
 }
 
 /// The options every server takes, whatever its protocol.
@@ -105,22 +105,12 @@ pub fn run<P: Protocol>(args: ServeArgs<P>) -> ExitCode {
 
 fn serve<P: Protocol>(args: &ServeArgs<P>, out: Output) -> ExitCode {
     let engine = &args.engine;
-    let addr = match bind_address(engine.host.as_deref(), engine.port) {
+    let addr = match bind_address(engine.host.as_deref(), engine.port)
+        .and_then(|addr| check_group(addr, engine))
+    {
         Ok(addr) => addr,
-        Err(code) => return code,
+        Err(problem) => return problem.report(),
     };
-    if engine.udp && is_group_address(addr.ip()) && !engine.allow_broadcast_host {
-        return exit::report(
-            format!(
-                "{} is a broadcast or multicast address, not one host's",
-                addr.ip()
-            ),
-            Some(
-                "bind a unicast address such as 127.0.0.1, or add --allow-broadcast-host if a UDP server there is really meant",
-            ),
-            Code::Usage,
-        );
-    }
     let server = match P::server(&args.options, engine) {
         Ok(server) => server,
         Err(code) => return code,
@@ -145,40 +135,25 @@ fn serve<P: Protocol>(args: &ServeArgs<P>, out: Output) -> ExitCode {
         quiet: engine.quiet,
         announce_port: engine.port == 0,
         style: P::log_style(&args.options),
+        styles: Default::default(),
+        prefix: false,
         refusals: Refusals::default(),
     };
     let threads = engine.threads.map(|n| usize::try_from(n).unwrap_or(1));
     let mut limit_warning = None;
     let started = if engine.udp {
-        let mut builder = DatagramBuilder::new(addr)
+        let mut builder = with_udp_options(DatagramBuilder::new(addr), engine)
             .name(P::NAME)
-            .policy(
-                DatagramPolicy::default()
-                    .allow_privileged_ports(engine.allow_privileged_sources)
-                    .rate_per_source(engine.rate_limit),
-            )
             .observer(observer);
         if let Some(threads) = threads {
             builder = builder.threads(threads);
         }
         builder.serve(server)
     } else {
-        let loops = engine
-            .threads
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get() as u64));
-        let (max_connections, warning) = limits::fit_max_connections(engine.max_connections, loops);
+        let (builder, warning) =
+            with_tcp_options(Builder::new(addr), engine, loops(engine.threads));
         limit_warning = warning;
-        let mut builder = Builder::new(addr)
-            .name(P::NAME)
-            .max_connections(usize::try_from(max_connections).unwrap_or(usize::MAX))
-            .max_per_source(
-                engine
-                    .max_per_source
-                    .map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
-            )
-            .idle_timeout((!engine.idle_timeout.is_zero()).then_some(engine.idle_timeout))
-            .write_timeout(Some(Duration::from_secs(60)))
-            .observer(observer);
+        let mut builder = builder.name(P::NAME).observer(observer);
         if let Some(threads) = threads {
             builder = builder.threads(threads);
         }
@@ -228,9 +203,44 @@ fn serve<P: Protocol>(args: &ServeArgs<P>, out: Output) -> ExitCode {
     Code::Ok.into()
 }
 
+/// `builder` with `engine`'s UDP policy.
+pub fn with_udp_options(builder: DatagramBuilder, engine: &EngineOptions) -> DatagramBuilder {
+    builder.policy(
+        DatagramPolicy::default()
+            .allow_privileged_ports(engine.allow_privileged_sources)
+            .rate_per_source(engine.rate_limit),
+    )
+}
+
+/// `builder` with `engine`'s TCP limits and timeouts, its connection limit
+/// fitted to the descriptors `loops` event loops can have (with a warning
+/// to print once it runs, when it had to shrink).
+pub fn with_tcp_options(
+    builder: Builder,
+    engine: &EngineOptions,
+    loops: u64,
+) -> (Builder, Option<String>) {
+    let (max_connections, warning) = limits::fit_max_connections(engine.max_connections, loops);
+    let builder = builder
+        .max_connections(usize::try_from(max_connections).unwrap_or(usize::MAX))
+        .max_per_source(
+            engine
+                .max_per_source
+                .map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
+        )
+        .idle_timeout((!engine.idle_timeout.is_zero()).then_some(engine.idle_timeout))
+        .write_timeout(Some(Duration::from_secs(60)));
+    (builder, warning)
+}
+
+/// The event loops `threads` asks for, or as many as cores by default.
+pub fn loops(threads: Option<u64>) -> u64 {
+    threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get() as u64))
+}
+
 /// The address to bind: all interfaces by default, an IP literal as is, a
 /// host name's first address.
-fn bind_address(host: Option<&str>, port: u16) -> Result<SocketAddr, ExitCode> {
+pub fn bind_address(host: Option<&str>, port: u16) -> Result<SocketAddr, Problem> {
     let Some(host) = host else {
         return Ok(netcore::any_interface(port));
     };
@@ -238,12 +248,27 @@ fn bind_address(host: Option<&str>, port: u16) -> Result<SocketAddr, ExitCode> {
     // first address.
     match netcore::resolve(host, port) {
         Ok(addrs) => Ok(addrs[0]),
-        Err(e) => Err(exit::report(
-            &e,
-            Some("give --host an IP address of this machine, e.g. 127.0.0.1 or ::1"),
-            exit::for_net(&e),
-        )),
+        Err(e) => Err(Problem::new(&e, exit::for_net(&e))
+            .hint("give --host an IP address of this machine, e.g. 127.0.0.1 or ::1")),
     }
+}
+
+/// Refuses a UDP server on a broadcast or multicast address unless
+/// `--allow-broadcast-host` says it is meant.
+pub fn check_group(addr: SocketAddr, engine: &EngineOptions) -> Result<SocketAddr, Problem> {
+    if engine.udp && is_group_address(addr.ip()) && !engine.allow_broadcast_host {
+        return Err(Problem::new(
+            format!(
+                "{} is a broadcast or multicast address, not one host's",
+                addr.ip()
+            ),
+            Code::Usage,
+        )
+        .hint(
+            "bind a unicast address such as 127.0.0.1, or add --allow-broadcast-host if a UDP server there is really meant",
+        ));
+    }
+    Ok(addr)
 }
 
 /// Broadcast (`255.255.255.255`) or multicast (IPv4 `224.0.0.0/4`, IPv6
@@ -255,9 +280,14 @@ fn is_group_address(ip: std::net::IpAddr) -> bool {
     }
 }
 
-fn bind_failed(e: &netcore::Error, addr: SocketAddr) -> ExitCode {
+pub fn bind_failed(e: &netcore::Error, addr: SocketAddr) -> ExitCode {
+    exit::report(e, Some(&bind_hint(e, addr)), exit::for_net(e))
+}
+
+/// What to do when binding `addr` failed with `e`.
+pub fn bind_hint(e: &netcore::Error, addr: SocketAddr) -> String {
     let port = addr.port();
-    let hint = match e.io_kind() {
+    match e.io_kind() {
         std::io::ErrorKind::AddrInUse => format!(
             "another program is using port {port}; stop it, pick another --port, or use --port 0 for any free port"
         ),
@@ -273,6 +303,5 @@ fn bind_failed(e: &netcore::Error, addr: SocketAddr) -> ExitCode {
             )
         }
         _ => "check the address and port".to_owned(),
-    };
-    exit::report(e, Some(&hint), exit::for_net(e))
+    }
 }

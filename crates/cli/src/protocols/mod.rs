@@ -77,6 +77,11 @@ macro_rules! protocols {
                           about = <$protocol as Protocol>::ABOUT)]
                 $variant(crate::serve::ServeArgs<$protocol>),
             )+
+            /// Every service from one process: echo on N+7, discard N+9,
+            /// daytime N+13, chargen N+19, time N+37 (N: --port-offset),
+            /// TCP and UDP; or those a --config file names.
+            #[command(name = "all")]
+            All(crate::serve_all::AllArgs),
         }
 
         impl Serve {
@@ -84,8 +89,32 @@ macro_rules! protocols {
             pub fn run(self) -> ExitCode {
                 match self {
                     $(Serve::$variant(args) => crate::serve::run(args),)+
+                    Serve::All(args) => crate::serve_all::run(args),
                 }
             }
+        }
+
+        /// Every protocol's name, in the order of `--help`.
+        pub const NAMES: &[&str] = &[$(<$protocol as Protocol>::NAME),+];
+
+        /// Adds the service `spec` describes to `engine`, made by its
+        /// protocol (see [`crate::serve_all::add`]).
+        pub fn add_service(
+            engine: netcore::Engine,
+            spec: &crate::config::Spec,
+            shared: &crate::serve_all::Shared<'_>,
+            adopt: Option<netcore::ServiceSocket>,
+        ) -> Result<(netcore::Engine, LogStyle), crate::serve_all::Refusal> {
+            $(
+                if spec.service == <$protocol as Protocol>::NAME {
+                    return crate::serve_all::add::<$protocol>(engine, spec, shared, adopt);
+                }
+            )+
+            Err(crate::serve_all::Refusal::config(format!(
+                "netlab serves no {:?}; the services are {}",
+                spec.service,
+                NAMES.join(", ")
+            )))
         }
 
         /// `netlab connect PROTOCOL`: one subcommand per protocol.

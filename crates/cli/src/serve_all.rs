@@ -1,0 +1,498 @@
+//! `netlab serve all`: every service from one process, as inetd's
+//! built-ins are: one engine, one graceful shutdown, each log line
+//! prefixed with its service.
+//!
+//! Without `--config` it serves the five classic services on their
+//! standard ports plus `--port-offset`, TCP and UDP. With `--config FILE`
+//! it serves what the file names ([`crate::config`]), and SIGHUP re-reads
+//! the file: the new services start on a new engine that takes over the
+//! sockets of services whose transport, address and port did not change
+//! (so their ports never close, and port 0 keeps the port it got), then
+//! the old engine drains. A file that cannot be used leaves the old
+//! configuration running, with one line on stderr.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use clap::parser::ValueSource;
+use clap::{Args, FromArgMatches};
+use netcore::{Builder, DatagramBuilder, Engine, Event, Observer, Running, ServiceSocket};
+use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+use signal_hook::iterator::Signals;
+
+use crate::config::{self, Spec};
+use crate::exit::{self, Code, Problem};
+use crate::output::Output;
+use crate::protocols::{self, Protocol};
+use crate::render::{LectureLog, LogStyle, Refusals};
+use crate::serve::{self, ServeArgs};
+use crate::{args, seconds};
+
+/// The classic services and their standard ports.
+const STANDARD: [(&str, u16); 5] = [
+    ("echo", 7),
+    ("discard", 9),
+    ("daytime", 13),
+    ("chargen", 19),
+    ("time", 37),
+];
+
+/// Arguments of `netlab serve all`.
+#[derive(Debug, Args)]
+pub struct AllArgs {
+    /// Address to bind every service to: an IPv4 or IPv6 address or a host
+    /// name. Default: all interfaces, IPv4 and IPv6.
+    #[arg(long, value_parser = args::host, conflicts_with = "config")]
+    host: Option<String>,
+    /// Serve on N+7 (echo), N+9 (discard), N+13 (daytime), N+19 (chargen)
+    /// and N+37 (time); 0 gives the standard ports, which need root.
+    #[arg(long, value_name = "N", default_value_t = 0, allow_negative_numbers = true,
+          value_parser = args::between(0u16, u16::MAX - 37), conflicts_with = "config")]
+    port_offset: u16,
+    /// TCP only: no UDP services.
+    #[arg(long, conflicts_with = "config")]
+    no_udp: bool,
+    /// Serve the services this TOML file names instead (see docs/services.md);
+    /// SIGHUP re-reads it.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Most connections open at once, per TCP service.
+    #[arg(long, default_value_t = 10_000, allow_negative_numbers = true,
+          value_parser = args::at_least(1u64))]
+    max_connections: u64,
+    /// Most connections open at once from one source address, per TCP
+    /// service (default: no limit of its own).
+    #[arg(long, allow_negative_numbers = true, value_parser = args::at_least(1u64))]
+    max_per_source: Option<u64>,
+    /// Close a TCP connection after this many seconds without traffic (0: never).
+    #[arg(long, default_value = "300", allow_negative_numbers = true, value_parser = seconds)]
+    idle_timeout: Duration,
+    /// Most UDP replies per second to one non-loopback source, per service
+    /// (0: no limit).
+    #[arg(long, default_value_t = 100, allow_negative_numbers = true,
+          value_parser = args::at_least(0u32))]
+    rate_limit: u32,
+    /// UDP: also answer source ports below 1024 (refused by default: loop hazard).
+    #[arg(long)]
+    allow_privileged_sources: bool,
+    /// Event-loop threads for all services together (default: half the
+    /// cores, rounded up).
+    #[arg(long, allow_negative_numbers = true, value_parser = args::between(1u64, 1024))]
+    threads: Option<u64>,
+    /// On SIGINT/SIGTERM (and on a reload, for the old services), give open
+    /// connections this many seconds to finish.
+    #[arg(long, default_value = "5", allow_negative_numbers = true, value_parser = seconds)]
+    drain: Duration,
+    /// Print only errors (and the "Bound" lines of ports chosen with port 0).
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+/// What every service of one start or reload shares.
+#[derive(Debug)]
+pub struct Shared<'a> {
+    args: &'a AllArgs,
+    loops: u64,
+}
+
+/// Why a service could not be added.
+#[derive(Debug)]
+pub enum Refusal {
+    /// Its protocol already printed the line (a bad protocol option).
+    Reported(ExitCode),
+    /// The line to print.
+    Problem(Problem),
+}
+
+impl Refusal {
+    /// A mistake in the configuration (exit 78).
+    pub fn config(message: String) -> Self {
+        Refusal::Problem(Problem::new(message, Code::Config))
+    }
+}
+
+/// Runs `netlab serve all`.
+pub fn run(args: AllArgs) -> ExitCode {
+    let (out, writers) = match Output::start() {
+        Ok(started) => started,
+        Err(e) => {
+            return exit::report(
+                format!("starting the output threads: {e}"),
+                None,
+                Code::OsErr,
+            );
+        }
+    };
+    let code = serve(&args, &out);
+    drop(out);
+    writers.join(Duration::from_secs(2));
+    code
+}
+
+fn serve(args: &AllArgs, out: &Output) -> ExitCode {
+    let specs = match specs(args) {
+        Ok(specs) => specs,
+        Err(problem) => return problem.report(),
+    };
+    // Before the sockets exist: a signal as soon as they listen must
+    // already mean "stop gracefully" (or "reload").
+    let mut signals = match Signals::new([SIGINT, SIGTERM, SIGHUP]) {
+        Ok(s) => s,
+        Err(e) => {
+            return exit::report(
+                format!("installing signal handlers: {e}"),
+                None,
+                Code::OsErr,
+            );
+        }
+    };
+    let mut current = match Generation::start(specs, None, args, out) {
+        Ok(generation) => generation,
+        // A protocol's option in the file is a mistake in the file.
+        Err(Refusal::Reported(_)) if args.config.is_some() => return Code::Config.into(),
+        Err(Refusal::Reported(code)) => return code,
+        Err(Refusal::Problem(problem)) => return problem.report(),
+    };
+    let mut retiring = Vec::new();
+    for signal in signals.forever() {
+        match (signal, &args.config) {
+            (SIGHUP, Some(path)) => {
+                if let Some(old) = reload(path, &mut current, args, out) {
+                    retiring.push(old.retire(args.drain));
+                }
+            }
+            _ => break,
+        }
+    }
+    // SIGINT, SIGTERM, or SIGHUP with nothing to re-read: drain; a second
+    // signal means "now".
+    let handle = current.running.shutdown_handle();
+    handle.shutdown(args.drain);
+    let signals_handle = signals.handle();
+    let hurry = std::thread::Builder::new()
+        .name("signals".into())
+        .spawn(move || {
+            if signals.forever().next().is_some() {
+                handle.shutdown(Duration::ZERO);
+            }
+        });
+    current.running.wait();
+    for old in retiring {
+        let _ = old.join();
+    }
+    signals_handle.close();
+    if let Ok(thread) = hurry {
+        let _ = thread.join();
+    }
+    Code::Ok.into()
+}
+
+/// The sockets to serve: the file's, or the five classic services'.
+fn specs(args: &AllArgs) -> Result<Vec<Spec>, Problem> {
+    if let Some(path) = &args.config {
+        return config::load(path, protocols::NAMES).map_err(|e| {
+            let code = if e.unreadable {
+                Code::NoInput
+            } else {
+                Code::Config
+            };
+            Problem::new(e.message, code)
+        });
+    }
+    let transports: &[bool] = if args.no_udp {
+        &[false]
+    } else {
+        &[false, true]
+    };
+    Ok(STANDARD
+        .iter()
+        .flat_map(|&(service, port)| {
+            transports.iter().map(move |&udp| Spec {
+                name: format!("{service}/{}", if udp { "udp" } else { "tcp" }),
+                service: service.to_owned(),
+                udp,
+                host: args.host.clone(),
+                port: port + args.port_offset,
+                options: Vec::new(),
+            })
+        })
+        .collect())
+}
+
+/// One engine serving one configuration, and what its log needs to know.
+struct Generation {
+    running: Running,
+    specs: Vec<Spec>,
+    /// Set when a reload replaced it: its shutdown lines are not news.
+    retired: Arc<AtomicBool>,
+}
+
+impl Generation {
+    /// Binds (or takes over from `previous`) every spec's socket and
+    /// starts the engine.
+    fn start(
+        specs: Vec<Spec>,
+        previous: Option<&Generation>,
+        args: &AllArgs,
+        out: &Output,
+    ) -> Result<Generation, Refusal> {
+        let styles = Arc::new(OnceLock::new());
+        let retired = Arc::new(AtomicBool::new(false));
+        let log = LectureLog {
+            out: out.clone(),
+            quiet: args.quiet,
+            announce_port: specs.iter().any(|s| s.port == 0),
+            style: LogStyle::default(),
+            styles: styles.clone(),
+            prefix: true,
+            refusals: Refusals::default(),
+        };
+        let loops = serve::loops(args.threads);
+        let mut engine = Engine::new();
+        if let Some(threads) = args.threads {
+            engine = engine.threads(usize::try_from(threads).unwrap_or(1));
+        }
+        let mut engine = engine.observer(Retirable {
+            log,
+            retired: retired.clone(),
+        });
+        let shared = Shared { args, loops };
+        let mut taken = vec![false; previous.map_or(0, |p| p.specs.len())];
+        let mut found = Vec::with_capacity(specs.len());
+        let mut kept = Vec::new();
+        for (i, spec) in specs.iter().enumerate() {
+            let adopt = previous.and_then(|p| p.take_socket(spec, &mut taken));
+            if adopt.is_some() {
+                kept.push(i);
+            }
+            let (next, style) = protocols::add_service(engine, spec, &shared, adopt)?;
+            engine = next;
+            found.push((spec.name.clone(), style));
+        }
+        let _ = styles.set(found);
+        let running = engine
+            .start()
+            .map_err(|e| Refusal::Problem(Problem::new(&e, exit::for_net(&e))))?;
+        // A socket taken over is not opened or bound again: say where it is.
+        for (name, addr) in kept.iter().filter_map(|&i| running.local_addrs().get(i)) {
+            if !args.quiet {
+                out.print(format!(
+                    "{name}: Kept server socket on port {}\n",
+                    addr.port()
+                ));
+            }
+        }
+        Ok(Generation {
+            running,
+            specs,
+            retired,
+        })
+    }
+
+    /// A duplicate of the socket of an unused spec with `spec`'s
+    /// transport, address and port, marking it used in `taken`.
+    fn take_socket(&self, spec: &Spec, taken: &mut [bool]) -> Option<ServiceSocket> {
+        let i = self.specs.iter().enumerate().position(|(i, old)| {
+            !taken[i] && old.udp == spec.udp && old.host == spec.host && old.port == spec.port
+        })?;
+        taken[i] = true;
+        self.running.clone_socket(i)?.ok()
+    }
+
+    /// Stops accepting, drains for `drain` in the background.
+    fn retire(self, drain: Duration) -> std::thread::JoinHandle<()> {
+        self.retired.store(true, Ordering::Release);
+        let running = self.running;
+        std::thread::spawn(move || {
+            running.shutdown(drain);
+        })
+    }
+}
+
+/// SIGHUP: re-reads `path` and swaps in a new generation; returns the old
+/// one to retire, or `None` (with a line on stderr) when the file cannot
+/// be used and the current one keeps serving.
+fn reload(
+    path: &std::path::Path,
+    current: &mut Generation,
+    args: &AllArgs,
+    out: &Output,
+) -> Option<Generation> {
+    let keep = |line: String| {
+        out.error(format!(
+            "netlab: reloading {}: {line} (still serving the previous configuration)",
+            path.display()
+        ));
+    };
+    let specs = match config::load(path, protocols::NAMES) {
+        Ok(specs) => specs,
+        Err(e) => {
+            // The message names the file already.
+            out.error(format!(
+                "netlab: reloading: {e} (still serving the previous configuration)"
+            ));
+            return None;
+        }
+    };
+    if !args.quiet {
+        out.print(format!("Reloading {}\n", path.display()));
+    }
+    match Generation::start(specs, Some(current), args, out) {
+        Ok(new) => Some(std::mem::replace(current, new)),
+        Err(Refusal::Problem(problem)) => {
+            keep(problem.line());
+            None
+        }
+        Err(Refusal::Reported(_)) => {
+            keep("a service's options are wrong".to_owned());
+            None
+        }
+    }
+}
+
+/// Adds `spec`'s service, made by protocol `P`, to `engine` (on `adopt`,
+/// a socket taken over from the previous configuration, when given).
+pub fn add<P: Protocol>(
+    engine: Engine,
+    spec: &Spec,
+    shared: &Shared<'_>,
+    adopt: Option<ServiceSocket>,
+) -> Result<(Engine, LogStyle), Refusal> {
+    let ServeArgs {
+        engine: options,
+        options: own,
+    } = service_args::<P>(spec, shared.args)?;
+    let server = P::server(&own, &options).map_err(Refusal::Reported)?;
+    let style = P::log_style(&own);
+    let builder = match adopt {
+        Some(ServiceSocket::Tcp(listener)) => Builders::Tcp(Builder::from_listener(listener)),
+        Some(ServiceSocket::Udp(socket)) => Builders::Udp(DatagramBuilder::from_socket(socket)),
+        _ => {
+            let addr = serve::bind_address(options.host.as_deref(), options.port)
+                .and_then(|addr| serve::check_group(addr, &options))
+                .map_err(|p| named(spec, p))?;
+            if spec.udp {
+                Builders::Udp(Ok(DatagramBuilder::new(addr)))
+            } else {
+                Builders::Tcp(Ok(Builder::new(addr)))
+            }
+        }
+    };
+    let added = match builder {
+        Builders::Tcp(builder) => builder.and_then(|b| {
+            let (b, _) = serve::with_tcp_options(b, &options, shared.loops);
+            engine.serve(b.name(&spec.name), server)
+        }),
+        Builders::Udp(builder) => builder.and_then(|b| {
+            engine.serve_datagrams(
+                serve::with_udp_options(b, &options).name(&spec.name),
+                server,
+            )
+        }),
+    };
+    let engine = added.map_err(|e| {
+        let mut problem = Problem::new(&e, exit::for_net(&e));
+        if let Ok(addr) = serve::bind_address(options.host.as_deref(), options.port) {
+            problem = problem.hint(serve::bind_hint(&e, addr));
+        }
+        named(spec, problem)
+    })?;
+    Ok((engine, style))
+}
+
+/// A service's builder, on a new socket or one taken over.
+enum Builders {
+    Tcp(netcore::Result<Builder>),
+    Udp(netcore::Result<DatagramBuilder>),
+}
+
+/// `problem`, said of the service `spec` describes.
+fn named(spec: &Spec, problem: Problem) -> Refusal {
+    Refusal::Problem(Problem {
+        message: format!("{}: {}", spec.name, problem.message),
+        ..problem
+    })
+}
+
+/// The options of `netlab serve SERVICE` for `spec`: its address and
+/// transport, its own options, and the command line's limits for those it
+/// does not set. Options that apply to the whole process are refused here.
+fn service_args<P: Protocol>(spec: &Spec, all: &AllArgs) -> Result<ServeArgs<P>, Refusal> {
+    let mut words = vec!["--port".to_owned(), spec.port.to_string()];
+    if spec.udp {
+        words.push("--udp".to_owned());
+    }
+    if let Some(host) = &spec.host {
+        words.push(format!("--host={host}"));
+    }
+    words.extend(spec.options.iter().cloned());
+    let command = <ServeArgs<P> as clap::Args>::augment_args(
+        clap::Command::new(P::NAME).no_binary_name(true),
+    );
+    let refuse = |what: String| {
+        Refusal::config(format!(
+            "{}: options {:?}: {what}",
+            spec.name,
+            spec.options.join(" ")
+        ))
+    };
+    let matches = command.try_get_matches_from(&words).map_err(|e| {
+        let text = e.to_string();
+        let first = text
+            .lines()
+            .next()
+            .unwrap_or("")
+            .trim_start_matches("error: ");
+        refuse(first.to_owned())
+    })?;
+    let given = |id: &str| matches.value_source(id) == Some(ValueSource::CommandLine);
+    for id in ["threads", "drain", "quiet"] {
+        if given(id) {
+            return Err(refuse(format!(
+                "--{id} applies to every service: give it to `netlab serve all` instead"
+            )));
+        }
+    }
+    let mut args = ServeArgs::<P>::from_arg_matches(&matches).map_err(|e| refuse(e.to_string()))?;
+    let engine = &mut args.engine;
+    if !given("max_connections") {
+        engine.max_connections = all.max_connections;
+    }
+    if !given("max_per_source") {
+        engine.max_per_source = all.max_per_source;
+    }
+    if !given("idle_timeout") {
+        engine.idle_timeout = all.idle_timeout;
+    }
+    if !given("rate_limit") {
+        engine.rate_limit = all.rate_limit;
+    }
+    if !given("allow_privileged_sources") {
+        engine.allow_privileged_sources = all.allow_privileged_sources;
+    }
+    engine.quiet = all.quiet;
+    Ok(args)
+}
+
+/// The log of one generation: quiet about its own shutdown once a reload
+/// replaced it (the server as a whole is not shutting down).
+struct Retirable {
+    log: LectureLog,
+    retired: Arc<AtomicBool>,
+}
+
+impl Observer for Retirable {
+    fn event(&self, event: &Event<'_>) {
+        let ending = matches!(event, Event::ShuttingDown { .. } | Event::Stopped);
+        if !(ending && self.retired.load(Ordering::Acquire)) {
+            self.log.event(event);
+        }
+    }
+
+    fn wants_data(&self) -> bool {
+        self.log.wants_data()
+    }
+}
