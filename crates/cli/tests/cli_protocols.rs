@@ -81,7 +81,7 @@ fn an_option_before_the_protocol_is_a_usage_error_that_says_where_it_goes() {
     );
     assert_usage_error(
         &["serve", "--port", "0"],
-        "name the protocol first: netlab serve daytime|echo ... --port",
+        "name the protocol first: netlab serve daytime|echo|time|discard|chargen ... --port",
     );
 }
 
