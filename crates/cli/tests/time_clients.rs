@@ -307,3 +307,34 @@ fn connect_time_refuses_a_reply_of_the_wrong_length() {
         "{stderr}"
     );
 }
+
+#[test]
+fn connect_daytime_parse_keeps_to_max_bytes() {
+    let (port, thread) = sends_once(b"Wed Feb 11 16:32:10 2026\n".to_vec());
+    let port = port.to_string();
+    let out = run(&[
+        "connect",
+        "daytime",
+        "127.0.0.1",
+        &port,
+        "--parse",
+        "--max-bytes",
+        "10",
+    ]);
+    thread.join().unwrap();
+    assert_error(&out, 74);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--max-bytes"));
+
+    // A server that never stops is no daytime server.
+    let (port, thread) = sends_once(vec![b'x'; 200_000]);
+    let out = run(&[
+        "connect",
+        "daytime",
+        "127.0.0.1",
+        &port.to_string(),
+        "--parse",
+    ]);
+    thread.join().unwrap();
+    assert_error(&out, 65);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is one line"));
+}

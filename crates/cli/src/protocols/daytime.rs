@@ -135,19 +135,32 @@ fn parse(
     out: &mut Reply<'_>,
 ) -> Result<(), Failure> {
     let (host, port) = (to.host.as_str(), to.port);
-    let limit = to.max_bytes.map_or(MAX_PARSED_REPLY, |max| {
-        usize::try_from(max).map_or(MAX_PARSED_REPLY, |max| max.min(MAX_PARSED_REPLY))
-    });
+    // --max-bytes below the cap is the user's limit, reported as for any
+    // reply (exit 74); past the cap, the server is no daytime server.
+    let user_limit = to
+        .max_bytes
+        .and_then(|max| usize::try_from(max).ok())
+        .filter(|max| *max < MAX_PARSED_REPLY);
+    let limit = user_limit.unwrap_or(MAX_PARSED_REPLY);
     let reply = if to.udp {
         ::daytime::fetch_udp(client, host, port)
     } else {
         ::daytime::fetch(client, host, port, limit)
     };
     let reply = match reply {
-        Ok(reply) => reply,
-        Err(e @ ::daytime::Error::TooLong { .. }) => {
-            clock_report::data_error(out, None, &e.to_string(), "is that a daytime server?")
-        }
+        Ok(reply) if reply.bytes.len() <= limit => reply,
+        Ok(_) | Err(::daytime::Error::TooLong { .. }) => match user_limit {
+            Some(max) => {
+                let too_much = crate::reply::TooMuch { max: max as u64 };
+                return Err(Failure::Output(std::io::Error::other(too_much)));
+            }
+            None => clock_report::data_error(
+                out,
+                None,
+                &::daytime::Error::TooLong { limit }.to_string(),
+                "is that a daytime server?",
+            ),
+        },
         Err(e) => return Err(e.into()),
     };
     let parsed = match ::daytime::parse::reply(&reply.bytes) {
