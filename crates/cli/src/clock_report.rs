@@ -17,8 +17,8 @@ use chrono::{DateTime, FixedOffset, Local, NaiveDateTime, Offset, SecondsFormat,
 use daytime::parse::{Nist, Parsed, Zone};
 use serde_json::{Value, json};
 
+use crate::connect::Failure;
 use crate::connect::Reply;
-use crate::exit::{self, Code};
 
 /// The local zone: the real one ([`Local`]) or a fixed one in tests.
 pub trait LocalZone {
@@ -320,18 +320,19 @@ pub fn print(report: &Report, output: Output, out: &mut impl Write) -> io::Resul
 }
 
 /// The server sent something that is not a time: shows `shown` (what it
-/// sent, through `out`, so escaped on a terminal), reports `message` and
-/// `hint` as the one error line, and exits 65 (EX_DATAERR).
-///
-/// It exits here because `connect`'s failures have no data-error kind:
-/// the bytes are shown and flushed first, so nothing is lost.
-pub fn data_error(out: &mut Reply<'_>, shown: Option<&[u8]>, message: &str, hint: &str) -> ! {
+/// sent, through `out`, so escaped on a terminal) and returns the failure
+/// that reports `message` and `hint` as the one error line, exit 65
+/// (EX_DATAERR).
+pub fn data_error(out: &mut Reply<'_>, shown: Option<&[u8]>, message: &str, hint: &str) -> Failure {
     if let Some(bytes) = shown {
-        let _ = out.write_all(bytes);
+        if let Err(e) = out.write_all(bytes) {
+            return Failure::Output(e);
+        }
     }
-    let _ = out.finish();
-    let _ = exit::report(message, Some(hint), Code::DataErr);
-    std::process::exit(Code::DataErr as i32)
+    Failure::Data {
+        message: message.to_owned(),
+        hint: hint.to_owned(),
+    }
 }
 
 #[cfg(test)]

@@ -87,6 +87,7 @@ pub fn run<P: Protocol>(args: ConnectArgs<P>) -> ExitCode {
             None,
             Code::IoErr,
         ),
+        Err(Failure::Data { message, hint }) => exit::report(message, Some(&hint), Code::DataErr),
         // Its own words and causes, never relabelled as another operation.
         Err(Failure::Other(e)) => exit::report(&*e, None, Code::Software),
     }
@@ -102,6 +103,14 @@ pub enum Failure {
     Input(io::Error),
     /// Writing the server's reply failed (or passed `--max-bytes`).
     Output(io::Error),
+    /// The server's reply is not what its protocol sends (a daytime line
+    /// with no time, a time reply that is not 4 bytes): exit 65.
+    Data {
+        /// What was wrong with it.
+        message: String,
+        /// What to do about it.
+        hint: String,
+    },
     /// A failure this CLI does not know by name (the protocol crates'
     /// errors are `#[non_exhaustive]`): printed as it is, exit 70.
     Other(Box<dyn std::error::Error + Send + Sync>),

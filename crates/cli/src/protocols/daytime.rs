@@ -154,12 +154,14 @@ fn parse(
                 let too_much = crate::reply::TooMuch { max: max as u64 };
                 return Err(Failure::Output(std::io::Error::other(too_much)));
             }
-            None => clock_report::data_error(
-                out,
-                None,
-                &::daytime::Error::TooLong { limit }.to_string(),
-                "is that a daytime server?",
-            ),
+            None => {
+                return Err(clock_report::data_error(
+                    out,
+                    None,
+                    &::daytime::Error::TooLong { limit }.to_string(),
+                    "is that a daytime server?",
+                ));
+            }
         },
         Err(e) => return Err(e.into()),
     };
@@ -173,7 +175,12 @@ fn parse(
             } else {
                 reply.bytes
             };
-            clock_report::data_error(out, Some(&shown), &message, EXPECTED)
+            return Err(clock_report::data_error(
+                out,
+                Some(&shown),
+                &message,
+                EXPECTED,
+            ));
         }
     };
     let exchange = Exchange {

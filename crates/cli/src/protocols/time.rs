@@ -59,12 +59,14 @@ impl Protocol for Time {
         let reading = match reading {
             Ok(reading) => reading,
             Err(::time::Error::Net(e)) => return Err(Failure::Net(e)),
-            Err(e @ ::time::Error::Length { .. }) => clock_report::data_error(
-                out,
-                None,
-                &e.to_string(),
-                "is that a time server? RFC 868 sends a 32-bit number",
-            ),
+            Err(e @ ::time::Error::Length { .. }) => {
+                return Err(clock_report::data_error(
+                    out,
+                    None,
+                    &e.to_string(),
+                    "is that a time server? RFC 868 sends a 32-bit number",
+                ));
+            }
             Err(other) => return Err(Failure::Other(Box::new(other))),
         };
         if options.raw {
