@@ -22,8 +22,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-/// Classic client/server network programming: resolve names, run daytime
-/// and echo servers, and talk to them.
+/// Classic client/server network programming: resolve names, run the
+/// classic services (echo, discard, daytime, chargen, time), and talk to
+/// them.
 #[derive(Debug, Parser)]
 #[command(name = "netlab", version, about, after_help = EXIT_CODES)]
 struct Cli {
@@ -31,21 +32,23 @@ struct Cli {
     command: Command,
 }
 
-const EXIT_CODES: &str = "Exit codes: 0 ok, 64 usage, 68 unknown host, 69 refused or \
+const EXIT_CODES: &str = "Exit codes: 0 ok, 64 usage, 65 bad data (a reply that is not \
+what the protocol sends), 66 a file that cannot be read, 68 unknown host, 69 refused or \
 unavailable (address in use), 74 I/O error (reset mid-transfer), 75 timeout or \
-temporary failure, 77 permission denied.";
+temporary failure, 77 permission denied, 78 a mistake in a configuration file.";
 
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Print the IP address of host names (and host names of IP addresses).
     Resolve(resolve::ResolveArgs),
-    /// Run a daytime or echo server until SIGINT, SIGTERM or SIGHUP.
+    /// Run a server (echo, discard, daytime, chargen, time, or all of them)
+    /// until SIGINT, SIGTERM or SIGHUP.
     #[command(subcommand)]
     Serve(protocols::Serve),
-    /// Talk to a daytime or echo server.
+    /// Talk to an echo, discard, daytime, chargen or time server.
     #[command(subcommand)]
     Connect(protocols::Connect),
-    /// Load-test a daytime or echo server.
+    /// Load-test an echo, daytime, discard or chargen server.
     Bench(bench::BenchArgs),
 }
 

@@ -8,7 +8,7 @@
 //! lines, exit codes) is the same for every protocol and lives in
 //! `serve.rs`, `connect.rs` and `render.rs`.
 //!
-//! Adding one (time, discard, chargen): a crate with the protocol, a file
+//! Adding one: a crate with the protocol (see crates/time, the smallest), a file
 //! here implementing [`Protocol`], a `mod` line and a line in
 //! [`protocols!`]. See docs/architecture.md, "Writing a new protocol".
 
