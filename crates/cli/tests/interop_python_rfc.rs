@@ -84,13 +84,11 @@ fn daytime_udp() {
 // ---- time ----
 
 #[test]
-#[ignore = "netlab serve time has not landed yet"]
 fn time_tcp() {
     against_netlab("time", false, &[&[], &[]]);
 }
 
 #[test]
-#[ignore = "netlab serve time has not landed yet"]
 fn time_udp() {
     against_netlab("time", true, &[&[], &[]]);
 }
@@ -98,7 +96,6 @@ fn time_udp() {
 // ---- discard ----
 
 #[test]
-#[ignore = "netlab serve discard has not landed yet"]
 fn discard_tcp() {
     against_netlab(
         "discard",
@@ -108,7 +105,6 @@ fn discard_tcp() {
 }
 
 #[test]
-#[ignore = "netlab serve discard has not landed yet"]
 fn discard_udp() {
     against_netlab("discard", true, &[&[], &["--bytes", "0"]]);
 }
@@ -118,7 +114,6 @@ fn discard_udp() {
 /// The careful close, the rude abort (an RST), and the server is still
 /// there for a third client.
 #[test]
-#[ignore = "netlab serve chargen has not landed yet"]
 fn chargen_tcp_careful_close_and_rude_abort() {
     against_netlab(
         "chargen",
@@ -132,7 +127,6 @@ fn chargen_tcp_careful_close_and_rude_abort() {
 }
 
 #[test]
-#[ignore = "netlab serve chargen has not landed yet"]
 fn chargen_udp() {
     against_netlab("chargen", true, &[&[], &[], &[]]);
 }
