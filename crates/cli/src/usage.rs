@@ -165,7 +165,9 @@ mod tests {
         let (_, hint) = usage_line(&["netlab", "serve", "--port", "0"]);
         assert_eq!(
             hint.as_deref(),
-            Some("name the protocol first: netlab serve daytime|echo|time|discard|chargen ... --port")
+            Some(
+                "name the protocol first: netlab serve daytime|echo|time|discard|chargen ... --port"
+            )
         );
     }
 
