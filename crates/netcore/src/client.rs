@@ -4,7 +4,7 @@
 
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
@@ -13,9 +13,11 @@ use crate::getaddrinfo::{Family, LookupError, resolve};
 
 mod datagram;
 mod stream;
+mod trace;
 
 pub use datagram::DatagramClient;
 pub use stream::Stream;
+pub use trace::{Reached, Trace};
 
 /// How to reach a server: timeouts and retries. Cheap to clone.
 ///
@@ -50,6 +52,7 @@ pub struct Client {
     write_timeout: Option<Duration>,
     retries: u32,
     nodelay: bool,
+    trace: Option<Trace>,
 }
 
 impl Default for Client {
@@ -68,6 +71,7 @@ impl Client {
             write_timeout: None,
             retries: 2,
             nodelay: true,
+            trace: None,
         }
     }
 
@@ -111,15 +115,28 @@ impl Client {
         self
     }
 
+    /// Record in `trace` each server [`Client::connect`] or [`Client::udp`]
+    /// reaches: its address, ours, and when (see [`Trace`]).
+    pub fn trace(mut self, trace: &Trace) -> Self {
+        self.trace = Some(trace.clone());
+        self
+    }
+
     /// Resolves `host` with [`resolve`](crate::resolve) (a name, or an IPv4
     /// or IPv6 literal, brackets and a scope allowed) and connects to
     /// `port` on each address in turn until one accepts. The error is the
     /// last address's.
     pub fn connect(&self, host: &str, port: u16) -> Result<Stream> {
+        let started = Instant::now();
+        let addrs = resolve(host, port)?;
+        let resolved = Instant::now();
         let mut last = None;
-        for addr in resolve(host, port)? {
+        for addr in addrs {
             match self.connect_addr(addr) {
-                Ok(stream) => return Ok(stream),
+                Ok(stream) => {
+                    self.record(started, resolved, addr, stream.local_addr().ok());
+                    return Ok(stream);
+                }
                 Err(e) => last = Some(e),
             }
         }
@@ -176,9 +193,11 @@ impl Client {
     /// connected, the socket only takes the server's replies, and an ICMP
     /// "port unreachable" shows up as connection refused.
     pub fn udp(&self, host: &str, port: u16) -> Result<DatagramClient> {
+        let started = Instant::now();
         let addr = *resolve(host, port)?
             .first()
             .ok_or_else(|| none_found(host))?;
+        let resolved = Instant::now();
         let wait = self.read_timeout.unwrap_or(Duration::from_secs(5));
         let local: SocketAddr = match addr.ip() {
             IpAddr::V4(_) => (Ipv4Addr::UNSPECIFIED, 0).into(),
@@ -192,7 +211,27 @@ impl Client {
         socket
             .set_read_timeout(Some(wait))
             .map_err(|e| io_err("setting options on", e))?;
+        self.record(started, resolved, addr, socket.local_addr().ok());
         Ok(DatagramClient::new(socket, addr, wait, self.retries))
+    }
+
+    /// Notes a server reached in the trace, if there is one.
+    fn record(
+        &self,
+        started: Instant,
+        resolved: Instant,
+        peer: SocketAddr,
+        local: Option<SocketAddr>,
+    ) {
+        if let Some(trace) = &self.trace {
+            trace.record(Reached {
+                peer,
+                local,
+                started,
+                resolved,
+                connected: Instant::now(),
+            });
+        }
     }
 }
 
@@ -244,6 +283,29 @@ mod tests {
         );
         let err = Client::new().udp("::1%", 7).unwrap_err();
         assert_eq!(err.io_kind(), io::ErrorKind::InvalidInput);
+    }
+
+    #[test]
+    fn a_trace_records_the_address_that_answered_not_those_that_refused() {
+        let (_bound, refusing) = refusing_port();
+        let trace = Trace::new();
+        let client = Client::new().trace(&trace);
+        assert!(client.connect("127.0.0.1", refusing).is_err());
+        assert_eq!(trace.last(), None, "nothing reached");
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let stream = client.connect("127.0.0.1", addr.port()).unwrap();
+        let reached = trace.last().unwrap();
+        assert_eq!(reached.peer, addr);
+        assert_eq!(reached.local, Some(stream.local_addr().unwrap()));
+        assert!(reached.started <= reached.resolved);
+        assert!(reached.resolved <= reached.connected);
+        let silent = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let peer = silent.local_addr().unwrap();
+        let udp = client.udp("127.0.0.1", peer.port()).unwrap();
+        let reached = trace.last().unwrap();
+        assert_eq!((reached.peer, udp.peer_addr()), (peer, peer));
+        assert!(reached.local.is_some_and(|l| l.port() != 0));
     }
 
     #[test]

@@ -102,7 +102,7 @@ mod udp;
 
 pub use activation::{Activated, ActivatedSocket, activated_sockets};
 pub use builder::{Builder, DEFAULT_OUTPUT_BUDGET};
-pub use client::{Client, DatagramClient, Stream};
+pub use client::{Client, DatagramClient, Reached, Stream, Trace};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use datagram_builder::DatagramBuilder;
 pub use engine::Engine;
