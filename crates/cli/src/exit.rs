@@ -29,6 +29,9 @@ pub enum Code {
     NoPerm = 77,
     /// 66 EX_NOINPUT: an input file does not exist or cannot be read.
     NoInput = 66,
+    /// 73 EX_CANTCREAT: an output file (the log) cannot be created or
+    /// opened.
+    CantCreate = 73,
     /// 78 EX_CONFIG: a configuration file is wrong.
     Config = 78,
 }

@@ -42,7 +42,7 @@ fn fit(requested: u64, loops: u64, soft: u64, hard: u64) -> (u64, Option<String>
         "connections"
     };
     let warning = format!(
-        "netlab: the open-files limit is {soft} (hard limit {hard}), too low for \
+        "the open-files limit is {soft} (hard limit {hard}), too low for \
          --max-connections {requested}: serving at most {room} {connections} at once, \
          more wait in the backlog (raise the limit: `ulimit -n` as root, or \
          LimitNOFILE= for a systemd service)"

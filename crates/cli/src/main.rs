@@ -8,6 +8,7 @@ mod config;
 mod connect;
 mod exit;
 mod limits;
+mod logging;
 mod output;
 mod protocols;
 mod render;

@@ -17,7 +17,9 @@ use std::time::{Duration, Instant};
 
 use netcore::{CloseReason, Event, Observer};
 
-use crate::output::Output;
+use log::Level;
+
+use crate::logging;
 
 /// Bytes of data shown in a `Read from client:` line before it is cut.
 const SHOW_MAX: usize = 200;
@@ -38,14 +40,11 @@ pub struct LogStyle {
 }
 
 /// Renders server events as the lecture's `daytimeserver.py` and
-/// `echoserver.py` lines on stdout, errors on stderr, through the queues
-/// of [`Output`]: never waiting for either.
+/// `echoserver.py` lines, as records of the `log` facade with their
+/// fields (see [`crate::logging`]: the logger decides what is written
+/// where, and never makes the event loops wait).
 #[derive(Debug)]
 pub struct LectureLog {
-    /// Where the lines go.
-    pub out: Output,
-    /// Print nothing but errors (and, with `announce_port`, the port).
-    pub quiet: bool,
     /// The port was chosen by the system (`--port 0`): print the `Bound`
     /// line even when quiet, since nothing else can tell it.
     pub announce_port: bool,
@@ -85,7 +84,36 @@ impl LectureLog {
 impl Observer for LectureLog {
     fn event(&self, event: &Event<'_>) {
         let service = event.service();
+        let (name, peer, bytes) = fields(event);
+        if log::log_enabled!(target: "netcore", Level::Debug) {
+            // -v: the engine's own account of every event.
+            let level = match event {
+                Event::Read { .. } | Event::Wrote { .. } | Event::Datagram { .. } => Level::Trace,
+                _ => Level::Debug,
+            };
+            logging::emit(
+                level,
+                "netcore",
+                service,
+                name,
+                peer,
+                bytes,
+                format_args!("{event}"),
+            );
+        }
         let style = self.style(service);
+        let emit = |level: Level, target: &str, text: String| {
+            let text = self.prefixed(service, text);
+            logging::emit(
+                level,
+                target,
+                service,
+                name,
+                peer,
+                bytes,
+                format_args!("{text}"),
+            );
+        };
         if let Event::Error {
             conn, op, error, ..
         } = event
@@ -98,24 +126,24 @@ impl Observer for LectureLog {
             );
             if conn.is_some() && is_peer_hangup(error.kind()) {
                 // A client that resets is the client's business, not a
-                // server error: say so only when not quiet.
-                if !self.quiet {
-                    self.out
-                        .print(self.prefixed(service, format!("Closed socket: {line}\n")));
-                }
+                // server error: not one of the server's errors.
+                emit(
+                    Level::Info,
+                    logging::SERVE,
+                    format!("Closed socket: {line}\n"),
+                );
             } else {
-                let line = self.prefixed(service, line);
-                self.out.error(format!("netlab: {}", line.trim_end()));
+                emit(Level::Error, logging::SERVE, line);
             }
             return;
         }
-        if self.quiet {
-            if let (true, Event::Bound { addr, .. }) = (self.announce_port, event) {
-                self.out.print(self.prefixed(
-                    service,
-                    format!("Bound server socket to port {}\n", addr.port()),
-                ));
-            }
+        if let (true, Event::Bound { addr, .. }) = (self.announce_port, event) {
+            // Written even with -q: nothing else tells the port.
+            let text = format!("Bound server socket to port {}\n", addr.port());
+            emit(Level::Info, logging::ANNOUNCE, text);
+            return;
+        }
+        if !logging::enabled(Level::Info) {
             return;
         }
         let mut text = String::new();
@@ -197,14 +225,40 @@ impl Observer for LectureLog {
             _ => {}
         }
         if !text.is_empty() {
-            self.out.print(self.prefixed(service, text));
+            emit(Level::Info, logging::SERVE, text);
         }
     }
 
     /// UDP needs data events for its per-datagram lines even when the
     /// data itself is not shown (daytime).
     fn wants_data(&self) -> bool {
-        !self.quiet
+        logging::enabled(Level::Info) || log::log_enabled!(target: "netcore", Level::Trace)
+    }
+}
+
+/// An event's fields for the JSON log: what happened in one word, the
+/// peer and the byte count when it has them.
+fn fields(event: &Event<'_>) -> (&'static str, Option<SocketAddr>, Option<u64>) {
+    match event {
+        Event::Opened { .. } => ("opened", None, None),
+        Event::Bound { .. } => ("bound", None, None),
+        Event::Listening { .. } => ("listening", None, None),
+        Event::Accepted { conn } => ("accepted", conn.peer, None),
+        Event::Read { conn, data } => ("read", conn.peer, Some(data.len() as u64)),
+        Event::Wrote { conn, data } => ("wrote", conn.peer, Some(data.len() as u64)),
+        Event::Closed {
+            conn,
+            bytes_in,
+            bytes_out,
+            ..
+        } => ("closed", conn.peer, Some(bytes_in + bytes_out)),
+        Event::Datagram { peer, reply, .. } => ("datagram", Some(*peer), Some(reply.len() as u64)),
+        Event::Refused { peer, .. } => ("refused", Some(*peer), None),
+        Event::Rejected { peer, .. } => ("rejected", Some(*peer), None),
+        Event::Error { conn, .. } => ("error", conn.and_then(|c| c.peer), None),
+        Event::ShuttingDown { .. } => ("shutting_down", None, None),
+        Event::Stopped => ("stopped", None, None),
+        _ => ("event", None, None),
     }
 }
 

@@ -16,7 +16,7 @@ use signal_hook::iterator::Signals;
 
 use crate::exit::{self, Code, Problem};
 use crate::limits;
-use crate::output::Output;
+use crate::logging::{self, LogOptions};
 use crate::protocols::Protocol;
 use crate::render::{LectureLog, Refusals};
 use crate::{args, seconds};
@@ -76,9 +76,11 @@ pub struct EngineOptions {
     #[arg(long, default_value_t = 100, requires = "udp", allow_negative_numbers = true,
           value_parser = args::at_least(0u32))]
     pub rate_limit: u32,
-    /// Print only errors (and the "Bound" line with --port 0).
-    #[arg(long, short)]
+    /// Print only warnings and errors (and the "Bound" line with --port 0).
+    #[arg(long, short, conflicts_with = "verbose")]
     pub quiet: bool,
+    #[command(flatten)]
+    pub log: LogOptions,
 }
 
 /// How long a stopped server waits for its last output lines to be read.
@@ -86,24 +88,18 @@ const OUTPUT_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Runs `netlab serve P`.
 pub fn run<P: Protocol>(args: ServeArgs<P>) -> ExitCode {
-    let (out, writers) = match Output::start() {
-        Ok(started) => started,
-        Err(e) => {
-            return exit::report(
-                format!("starting the output threads: {e}"),
-                None,
-                Code::OsErr,
-            );
-        }
+    let writers = match logging::start(&args.engine.log, args.engine.quiet, false) {
+        Ok(writers) => writers,
+        Err(problem) => return problem.report(),
     };
-    let code = serve::<P>(&args, out);
-    // Every line queued before the server stopped (or failed) is printed,
+    let code = serve::<P>(&args);
+    // Every line queued before the server stopped (or failed) is written,
     // unless nobody reads them: then the server exits anyway.
-    writers.join(OUTPUT_GRACE);
+    logging::finish(writers, OUTPUT_GRACE);
     code
 }
 
-fn serve<P: Protocol>(args: &ServeArgs<P>, out: Output) -> ExitCode {
+fn serve<P: Protocol>(args: &ServeArgs<P>) -> ExitCode {
     let engine = &args.engine;
     let addr = match bind_address(engine.host.as_deref(), engine.port)
         .and_then(|addr| check_group(addr, engine))
@@ -131,8 +127,6 @@ fn serve<P: Protocol>(args: &ServeArgs<P>, out: Output) -> ExitCode {
         }
     };
     let observer = LectureLog {
-        out: out.clone(),
-        quiet: engine.quiet,
         announce_port: engine.port == 0,
         style: P::log_style(&args.options),
         styles: Default::default(),
@@ -166,7 +160,7 @@ fn serve<P: Protocol>(args: &ServeArgs<P>, out: Output) -> ExitCode {
     if let Some(warning) = limit_warning {
         // Not an error: the server runs, with fewer connections at once.
         // Said once it runs, so that a failure stays one line.
-        out.error(warning);
+        log::warn!(target: logging::SERVE, "{warning}");
     }
     let handle = running.shutdown_handle();
     let drain = engine.drain;

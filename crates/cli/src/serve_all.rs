@@ -25,7 +25,7 @@ use signal_hook::iterator::Signals;
 
 use crate::config::{self, Spec};
 use crate::exit::{self, Code, Problem};
-use crate::output::Output;
+use crate::logging::{self, LogOptions};
 use crate::protocols::{self, Protocol};
 use crate::render::{LectureLog, LogStyle, Refusals};
 use crate::serve::{self, ServeArgs};
@@ -86,9 +86,12 @@ pub struct AllArgs {
     /// connections this many seconds to finish.
     #[arg(long, default_value = "5", allow_negative_numbers = true, value_parser = seconds)]
     drain: Duration,
-    /// Print only errors (and the "Bound" lines of ports chosen with port 0).
-    #[arg(long, short)]
+    /// Print only warnings and errors (and the "Bound" lines of ports
+    /// chosen with port 0).
+    #[arg(long, short, conflicts_with = "verbose")]
     quiet: bool,
+    #[command(flatten)]
+    log: LogOptions,
 }
 
 /// What every service of one start or reload shares.
@@ -116,23 +119,16 @@ impl Refusal {
 
 /// Runs `netlab serve all`.
 pub fn run(args: AllArgs) -> ExitCode {
-    let (out, writers) = match Output::start() {
-        Ok(started) => started,
-        Err(e) => {
-            return exit::report(
-                format!("starting the output threads: {e}"),
-                None,
-                Code::OsErr,
-            );
-        }
+    let writers = match logging::start(&args.log, args.quiet, false) {
+        Ok(writers) => writers,
+        Err(problem) => return problem.report(),
     };
-    let code = serve(&args, &out);
-    drop(out);
-    writers.join(Duration::from_secs(2));
+    let code = serve(&args);
+    logging::finish(writers, Duration::from_secs(2));
     code
 }
 
-fn serve(args: &AllArgs, out: &Output) -> ExitCode {
+fn serve(args: &AllArgs) -> ExitCode {
     let specs = match specs(args) {
         Ok(specs) => specs,
         Err(problem) => return problem.report(),
@@ -149,7 +145,7 @@ fn serve(args: &AllArgs, out: &Output) -> ExitCode {
             );
         }
     };
-    let mut current = match Generation::start(specs, None, args, out) {
+    let mut current = match Generation::start(specs, None, args) {
         Ok(generation) => generation,
         // A protocol's option in the file is a mistake in the file.
         Err(Refusal::Reported(_)) if args.config.is_some() => return Code::Config.into(),
@@ -160,7 +156,7 @@ fn serve(args: &AllArgs, out: &Output) -> ExitCode {
     for signal in signals.forever() {
         match (signal, &args.config) {
             (SIGHUP, Some(path)) => {
-                if let Some(old) = reload(path, &mut current, args, out) {
+                if let Some(old) = reload(path, &mut current, args) {
                     retiring.push(old.retire(args.drain));
                 }
             }
@@ -237,13 +233,10 @@ impl Generation {
         specs: Vec<Spec>,
         previous: Option<&Generation>,
         args: &AllArgs,
-        out: &Output,
     ) -> Result<Generation, Refusal> {
         let styles = Arc::new(OnceLock::new());
         let retired = Arc::new(AtomicBool::new(false));
         let log = LectureLog {
-            out: out.clone(),
-            quiet: args.quiet,
             announce_port: specs.iter().any(|s| s.port == 0),
             style: LogStyle::default(),
             styles: styles.clone(),
@@ -278,12 +271,7 @@ impl Generation {
             .map_err(|e| Refusal::Problem(Problem::new(&e, exit::for_net(&e))))?;
         // A socket taken over is not opened or bound again: say where it is.
         for (name, addr) in kept.iter().filter_map(|&i| running.local_addrs().get(i)) {
-            if !args.quiet {
-                out.print(format!(
-                    "{name}: Kept server socket on port {}\n",
-                    addr.port()
-                ));
-            }
+            log::info!(target: logging::SERVE, "{name}: Kept server socket on port {}", addr.port());
         }
         Ok(Generation {
             running,
@@ -315,32 +303,27 @@ impl Generation {
 /// SIGHUP: re-reads `path` and swaps in a new generation; returns the old
 /// one to retire, or `None` (with a line on stderr) when the file cannot
 /// be used and the current one keeps serving.
-fn reload(
-    path: &std::path::Path,
-    current: &mut Generation,
-    args: &AllArgs,
-    out: &Output,
-) -> Option<Generation> {
+fn reload(path: &std::path::Path, current: &mut Generation, args: &AllArgs) -> Option<Generation> {
     let keep = |line: String| {
-        out.error(format!(
-            "netlab: reloading {}: {line} (still serving the previous configuration)",
+        log::error!(
+            target: logging::SERVE,
+            "reloading {}: {line} (still serving the previous configuration)",
             path.display()
-        ));
+        );
     };
     let specs = match config::load(path, protocols::NAMES) {
         Ok(specs) => specs,
         Err(e) => {
             // The message names the file already.
-            out.error(format!(
-                "netlab: reloading: {e} (still serving the previous configuration)"
-            ));
+            log::error!(
+                target: logging::SERVE,
+                "reloading: {e} (still serving the previous configuration)"
+            );
             return None;
         }
     };
-    if !args.quiet {
-        out.print(format!("Reloading {}\n", path.display()));
-    }
-    match Generation::start(specs, Some(current), args, out) {
+    log::info!(target: logging::SERVE, "Reloading {}", path.display());
+    match Generation::start(specs, Some(current), args) {
         Ok(new) => Some(std::mem::replace(current, new)),
         Err(Refusal::Problem(problem)) => {
             keep(problem.line());
@@ -449,7 +432,16 @@ fn service_args<P: Protocol>(spec: &Spec, all: &AllArgs) -> Result<ServeArgs<P>,
         refuse(first.to_owned())
     })?;
     let given = |id: &str| matches.value_source(id) == Some(ValueSource::CommandLine);
-    for id in ["threads", "drain", "quiet"] {
+    for id in [
+        "threads",
+        "drain",
+        "quiet",
+        "verbose",
+        "log",
+        "log_file",
+        "log_format",
+        "syslog_socket",
+    ] {
         if given(id) {
             return Err(refuse(format!(
                 "--{id} applies to every service: give it to `netlab serve all` instead"
