@@ -2,16 +2,20 @@
 //!
 //! Every protocol's client takes the same [`ClientOptions`] (the server,
 //! TCP or UDP, the timeout, the byte limit); this file makes the client,
-//! the output and the one-line error, whatever the protocol.
+//! the output and the one-line error, whatever the protocol; with
+//! `--json`, the one JSON object instead of the reply (`connect/json.rs`).
 
 use std::io::{self, IsTerminal};
 use std::process::ExitCode;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use clap::Args;
-use netcore::{Client, LookupErrorKind};
+use netcore::{Client, LookupErrorKind, Trace};
 
-use crate::exit::{self, Code};
+mod base64;
+pub mod json;
+
+use crate::exit::{self, Code, Problem};
 use crate::protocols::Protocol;
 use crate::reply::{self, ReplyOutput};
 use crate::{args, seconds};
@@ -46,6 +50,12 @@ pub struct ClientOptions {
     /// past it, stop reading and exit 74. Default: no limit.
     #[arg(long, value_name = "BYTES", allow_negative_numbers = true, value_parser = args::bytes)]
     pub max_bytes: Option<u64>,
+    /// Print one JSON object instead of the reply: the bytes received (as
+    /// text and base64), the peer, the timings, the error (see
+    /// docs/cli.md). Keeps at most --max-bytes, 16M without it. `time` and
+    /// `daytime --parse` print their own report as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Where a client writes what the server sends: stdout, escaped on a
@@ -56,41 +66,79 @@ pub type Reply<'a> = ReplyOutput<io::StdoutLock<'a>>;
 pub fn run<P: Protocol>(args: ConnectArgs<P>) -> ExitCode {
     let to = &args.client;
     let timeout = (!to.timeout.is_zero()).then_some(to.timeout);
-    let client = Client::new().timeout(timeout);
+    let trace = Trace::new();
+    let client = Client::new().timeout(timeout).trace(&trace);
     let stdout = io::stdout();
     // A terminal gets control characters escaped: the server chose them.
     let terminal = stdout.is_terminal();
     let mut out = ReplyOutput::new(stdout.lock(), terminal, to.max_bytes);
+    if to.json {
+        out = out.capturing();
+    }
+    let started = Instant::now();
     let result = P::connect(&client, to, &args.options, &mut out);
+    let ended = Instant::now();
     let finished = out.finish();
     let result = result.and_then(|()| finished.map_err(Failure::Output));
-    match result {
-        Ok(()) => Code::Ok.into(),
-        Err(Failure::Net(e)) => {
-            let code = exit::for_net(&e);
-            exit::report(&e, Some(&hint(&e, to)), code)
+    let mut problem = result.err().and_then(|failure| problem(failure, to));
+    // --json: the object, whatever happened, before the error line; the
+    // exit code and that line are the same as without --json.
+    if let Some((capture, stdout)) = out.take_capture() {
+        let context = json::Context {
+            protocol: P::NAME,
+            host: &to.host,
+            port: to.port,
+            udp: to.udp,
+            started,
+            ended,
+            endpoint: capture
+                .endpoint()
+                .or(trace.last().map(json::Endpoint::from)),
+            problem: problem.as_ref(),
+        };
+        if let Err(e) = json::write(stdout, &capture, &context) {
+            if problem.is_none() {
+                problem = problem_of_output(e);
+            }
         }
-        // Whoever read our output went away (`| head`): not an error.
-        Err(Failure::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe => Code::Ok.into(),
-        Err(Failure::Output(e)) if reply::too_much(&e).is_some() => exit::report(
-            e,
-            Some("raise --max-bytes if the server is meant to send that much"),
-            Code::IoErr,
-        ),
-        Err(Failure::Output(e)) => exit::report(
-            format!("writing the reply: {}", netcore::describe(&e)),
-            None,
-            Code::IoErr,
-        ),
-        Err(Failure::Input(e)) => exit::report(
-            format!("reading the input: {}", netcore::describe(&e)),
-            None,
-            Code::IoErr,
-        ),
-        Err(Failure::Data { message, hint }) => exit::report(message, Some(&hint), Code::DataErr),
-        // Its own words and causes, never relabelled as another operation.
-        Err(Failure::Other(e)) => exit::report(&*e, None, Code::Software),
     }
+    match problem {
+        None => Code::Ok.into(),
+        Some(problem) => problem.report(),
+    }
+}
+
+/// The error line and exit code for a failure; none for one that is no
+/// error (the reader of our output went away).
+fn problem(failure: Failure, to: &ClientOptions) -> Option<Problem> {
+    Some(match failure {
+        Failure::Net(e) => {
+            let code = exit::for_net(&e);
+            Problem::new(&e, code).hint(hint(&e, to))
+        }
+        Failure::Output(e) => return problem_of_output(e),
+        Failure::Input(e) => Problem::new(
+            format!("reading the input: {}", netcore::describe(&e)),
+            Code::IoErr,
+        ),
+        Failure::Data { message, hint } => Problem::new(message, Code::DataErr).hint(hint),
+        // Its own words and causes, never relabelled as another operation.
+        Failure::Other(e) => Problem::new(&*e, Code::Software),
+    })
+}
+
+/// [`problem`] for a failure to write the output.
+fn problem_of_output(e: io::Error) -> Option<Problem> {
+    Some(match e {
+        // Whoever read our output went away (`| head`): not an error.
+        e if e.kind() == io::ErrorKind::BrokenPipe => return None,
+        e if reply::too_much(&e).is_some() => Problem::new(&e, Code::IoErr)
+            .hint("raise --max-bytes if the server is meant to send that much"),
+        e => Problem::new(
+            format!("writing the reply: {}", netcore::describe(&e)),
+            Code::IoErr,
+        ),
+    })
 }
 
 /// A client failure, whichever protocol crate it came from (each

@@ -8,9 +8,16 @@
 //! printable text, `\n`, `\t` and a `\r` right before `\n` (inetd's line
 //! ending) as they are and everything else as `\x1b`, `\u{9b}` or `\xff`.
 //! Piped, the bytes are left alone: that is what interop and `> file` need.
+//!
+//! With `--json` nothing is written as it arrives: the bytes are kept for
+//! the report (see `connect/json.rs`), under the same limit.
 
 use std::fmt::Write as _;
 use std::io::{self, Write};
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+
+use crate::connect::json::{self, Capture, Counted};
 
 /// The server sent more than `--max-bytes`.
 #[derive(Debug, thiserror::Error)]
@@ -26,6 +33,10 @@ pub struct ReplyOutput<W: Write> {
     escaper: Option<Escaper>,
     left: Option<u64>,
     max: u64,
+    /// `--max-bytes` as given (`--json` has a limit without it).
+    user_max: Option<u64>,
+    /// `--json`: what the server sends, kept instead of written.
+    capture: Option<Capture>,
 }
 
 impl<W: Write> ReplyOutput<W> {
@@ -37,7 +48,50 @@ impl<W: Write> ReplyOutput<W> {
             escaper: terminal.then(Escaper::default),
             left: max,
             max: max.unwrap_or(0),
+            user_max: max,
+            capture: None,
         }
+    }
+
+    /// `--json`: keeps what the server sends for the report instead of
+    /// writing it, up to the limit, or [`json::DEFAULT_CAP`] without one.
+    pub fn capturing(mut self) -> Self {
+        let max = self.user_max.unwrap_or(json::DEFAULT_CAP);
+        self.left = Some(max);
+        self.max = max;
+        self.capture = Some(Capture::default());
+        self
+    }
+
+    /// The protocol prints its own report (`time`, `daytime --parse`,
+    /// whose `--json` is theirs): write what it writes, as without
+    /// `--json`.
+    pub fn own_report(&mut self) {
+        if self.capture.take().is_some() {
+            self.left = self.user_max;
+            self.max = self.user_max.unwrap_or(0);
+        }
+    }
+
+    /// The capture, to note what only the protocol knows.
+    pub fn capture_mut(&mut self) -> Option<&mut Capture> {
+        self.capture.as_mut()
+    }
+
+    /// The kept reply, ending the capture, and where to write the report.
+    pub fn take_capture(&mut self) -> Option<(Capture, &mut W)> {
+        let capture = self.capture.take()?;
+        Some((capture, &mut self.inner))
+    }
+
+    /// Standard input for a client that sends it, counted for `--json`'s
+    /// `sent_bytes`.
+    pub fn input(&self) -> Counted<io::Stdin> {
+        let count = match &self.capture {
+            Some(capture) => capture.sent_counter(),
+            None => Arc::new(AtomicU64::new(0)),
+        };
+        Counted::new(io::stdin(), count)
     }
 
     /// Writes out what the escaper still holds (a `\r` or the start of a
@@ -52,6 +106,10 @@ impl<W: Write> ReplyOutput<W> {
     }
 
     fn pass(&mut self, data: &[u8]) -> io::Result<()> {
+        if let Some(capture) = &mut self.capture {
+            capture.keep(data);
+            return Ok(());
+        }
         match &mut self.escaper {
             Some(escaper) => {
                 let mut out = String::new();
@@ -65,6 +123,9 @@ impl<W: Write> ReplyOutput<W> {
 
 impl<W: Write> Write for ReplyOutput<W> {
     fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        if let Some(capture) = &mut self.capture {
+            capture.arrived(data.len());
+        }
         let Some(left) = self.left else {
             self.pass(data)?;
             return Ok(data.len());
@@ -73,6 +134,9 @@ impl<W: Write> Write for ReplyOutput<W> {
         self.pass(&data[..fits])?;
         self.left = Some(left - fits as u64);
         if fits < data.len() {
+            if let Some(capture) = &mut self.capture {
+                capture.cut();
+            }
             return Err(io::Error::other(TooMuch { max: self.max }));
         }
         Ok(data.len())
@@ -258,5 +322,45 @@ mod tests {
         piped.write_all(b"\x1b[2J\r").unwrap();
         piped.finish().unwrap();
         assert_eq!(piped.inner, b"\x1b[2J\r");
+    }
+
+    #[test]
+    fn json_keeps_the_reply_under_the_limit_and_writes_nothing() {
+        let mut out = ReplyOutput::new(Vec::new(), true, Some(4)).capturing();
+        out.write_all(b"ab").unwrap();
+        let err = out.write(b"\x1bcd").unwrap_err();
+        assert_eq!(too_much(&err).unwrap().max, 4);
+        out.finish().unwrap();
+        let (capture, inner) = out.take_capture().unwrap();
+        assert!(inner.is_empty(), "nothing written as it arrives");
+        let mut report = Vec::new();
+        let context = json::Context {
+            protocol: "echo",
+            host: "h",
+            port: 7,
+            udp: true,
+            started: std::time::Instant::now(),
+            ended: std::time::Instant::now(),
+            endpoint: None,
+            problem: None,
+        };
+        json::write(&mut report, &capture, &context).unwrap();
+        let report: serde_json::Value = serde_json::from_slice(&report).unwrap();
+        assert_eq!(report["received_text"], "ab\u{1b}c");
+        assert_eq!(report["truncated"], true);
+        assert_eq!(report["datagrams"]["sizes"], serde_json::json!([2, 3]));
+        // Without --max-bytes, --json still stops somewhere.
+        let out = ReplyOutput::new(Vec::new(), false, None).capturing();
+        assert_eq!(out.left, Some(json::DEFAULT_CAP));
+    }
+
+    #[test]
+    fn a_protocol_with_its_own_report_writes_through_with_the_users_limit() {
+        let mut out = ReplyOutput::new(Vec::new(), false, None).capturing();
+        out.own_report();
+        out.write_all(b"{\"raw\":1}\n").unwrap();
+        assert!(out.take_capture().is_none());
+        assert_eq!(out.inner, b"{\"raw\":1}\n");
+        assert_eq!(out.left, None);
     }
 }

@@ -1,6 +1,6 @@
 //! Daytime (RFC 867) at the command line: `netlab serve daytime [--utc]
 //! [--crlf] [--format STRFTIME]` and `netlab connect daytime HOST PORT
-//! [--parse [--json]]`.
+//! [--parse] [--json]`.
 
 use std::process::ExitCode;
 
@@ -33,16 +33,14 @@ pub struct ServeOptions {
 }
 
 /// `netlab connect daytime`'s own options: print the reply, or read the
-/// time out of it.
+/// time out of it (with `--json`, shared by every client, as one object).
 #[derive(Debug, Args)]
 pub struct ConnectOptions {
     /// Read the time in the reply (NIST, ctime, RFC 3339 or xinetd) and
-    /// show it in UTC and local time, with the local clock's offset.
+    /// show it in UTC and local time, with the local clock's offset
+    /// (--json: as one object).
     #[arg(long)]
     parse: bool,
-    /// With --parse: print one JSON object instead.
-    #[arg(long, requires = "parse")]
-    json: bool,
 }
 
 /// The most `--parse` reads: a daytime reply is one line.
@@ -115,7 +113,9 @@ impl Protocol for Daytime {
         out: &mut Reply<'_>,
     ) -> Result<(), Failure> {
         if options.parse {
-            return parse(client, to, options, out);
+            // Its --json is the time report, not the bytes.
+            out.own_report();
+            return parse(client, to, out);
         }
         let (host, port) = (to.host.as_str(), to.port);
         let got = if to.udp {
@@ -128,12 +128,7 @@ impl Protocol for Daytime {
 }
 
 /// `connect daytime --parse`: the reply, read as a time and reported.
-fn parse(
-    client: &Client,
-    to: &ClientOptions,
-    options: &ConnectOptions,
-    out: &mut Reply<'_>,
-) -> Result<(), Failure> {
+fn parse(client: &Client, to: &ClientOptions, out: &mut Reply<'_>) -> Result<(), Failure> {
     let (host, port) = (to.host.as_str(), to.port);
     // --max-bytes below the cap is the user's limit, reported as for any
     // reply (exit 74); past the cap, the server is no daytime server.
@@ -169,7 +164,7 @@ fn parse(
         Ok(parsed) => parsed,
         Err(e) => {
             let message = format!("reading the time in the reply: {e}");
-            let shown = if options.json {
+            let shown = if to.json {
                 let raw = String::from_utf8_lossy(&reply.bytes);
                 format!("{}\n", serde_json::json!({ "error": message, "raw": raw })).into_bytes()
             } else {
@@ -188,11 +183,7 @@ fn parse(
         received: reply.received,
     };
     let report = clock_report::for_daytime(&parsed, &exchange, &chrono::Local);
-    let output = if options.json {
-        Output::Json
-    } else {
-        Output::Human
-    };
+    let output = if to.json { Output::Json } else { Output::Human };
     clock_report::print(&report, output, out).map_err(Failure::Output)
 }
 

@@ -3,13 +3,12 @@
 //! exits 0 once all of it is written and the server has closed (UDP: once
 //! every line is sent as a datagram; nothing confirms arrival).
 
-use std::io;
 use std::process::ExitCode;
 
 use netcore::Client;
 
 use super::{NoOptions, Protocol};
-use crate::connect::{ClientOptions, Failure, Reply};
+use crate::connect::{ClientOptions, Failure, Reply, json};
 use crate::render::LogStyle;
 use crate::serve::EngineOptions;
 
@@ -46,10 +45,19 @@ impl Protocol for Discard {
         out: &mut Reply<'_>,
     ) -> Result<(), Failure> {
         let (host, port) = (to.host.as_str(), to.port);
+        // Standard input, counted for --json.
+        let input = out.input();
         let sent = if to.udp {
-            ::discard::send_udp(client, host, port, io::stdin().lock())
+            // The UDP client opens its own socket, not the traced
+            // Client's: for --json, note the address it sends to.
+            if let Some(capture) = out.capture_mut() {
+                if let Some(endpoint) = json::first_address(host, port) {
+                    capture.note(endpoint);
+                }
+            }
+            ::discard::send_udp(client, host, port, input)
         } else {
-            ::discard::send(client, host, port, io::stdin().lock(), out)
+            ::discard::send(client, host, port, input, out)
         };
         sent.map(drop).map_err(Failure::from)
     }

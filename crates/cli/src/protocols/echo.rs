@@ -1,7 +1,6 @@
 //! Echo (RFC 862) at the command line: `netlab serve echo [--mode line]`
 //! and `netlab connect echo HOST PORT`.
 
-use std::io;
 use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
@@ -61,10 +60,12 @@ impl Protocol for Echo {
         out: &mut Reply<'_>,
     ) -> Result<(), Failure> {
         let (host, port) = (to.host.as_str(), to.port);
+        // Standard input, counted for --json.
+        let input = out.input();
         let sent = if to.udp {
-            ::echo::session_udp(client, host, port, io::stdin().lock(), out)
+            ::echo::session_udp(client, host, port, input, out)
         } else {
-            ::echo::session(client, host, port, io::stdin(), out)
+            ::echo::session(client, host, port, input, out)
         };
         sent.map(drop).map_err(Failure::from)
     }

@@ -17,15 +17,14 @@ use crate::serve::EngineOptions;
 #[derive(Debug)]
 pub struct Time;
 
-/// `netlab connect time`'s own options: how to show the time.
+/// `netlab connect time`'s own options: how to show the time (`--json`,
+/// shared by every client, prints the time, the raw number and the
+/// offset as one object).
 #[derive(Debug, Args)]
 pub struct ConnectOptions {
     /// Print only the 32-bit number the server sent, in decimal.
     #[arg(long, conflicts_with = "json")]
     raw: bool,
-    /// Print one JSON object: the time, the raw number, the offset.
-    #[arg(long)]
-    json: bool,
 }
 
 impl Protocol for Time {
@@ -50,6 +49,8 @@ impl Protocol for Time {
         options: &ConnectOptions,
         out: &mut Reply<'_>,
     ) -> Result<(), Failure> {
+        // Its --json is the time report, not the bytes.
+        out.own_report();
         let (host, port) = (to.host.as_str(), to.port);
         let reading = if to.udp {
             ::time::query_udp(client, host, port)
@@ -73,11 +74,7 @@ impl Protocol for Time {
             return writeln!(out, "{}", reading.raw).map_err(Failure::Output);
         }
         let report = clock_report::for_time(&reading, &chrono::Local);
-        let output = if options.json {
-            Output::Json
-        } else {
-            Output::Human
-        };
+        let output = if to.json { Output::Json } else { Output::Human };
         clock_report::print(&report, output, out).map_err(Failure::Output)
     }
 }
