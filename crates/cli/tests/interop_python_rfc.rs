@@ -130,3 +130,76 @@ fn chargen_tcp_careful_close_and_rude_abort() {
 fn chargen_udp() {
     against_netlab("chargen", true, &[&[], &[], &[]]);
 }
+
+// ---- serve all ----
+
+/// The ports of `serve all --port-offset N`: N + these.
+const ALL: [(&str, u16); 5] = [
+    ("echo", 7),
+    ("discard", 9),
+    ("daytime", 13),
+    ("chargen", 19),
+    ("time", 37),
+];
+
+/// Every RFC client, TCP and UDP, against one `netlab serve all` process.
+#[test]
+fn every_client_against_one_serve_all() {
+    let Some(_python) = require_tool("python3", "python3") else {
+        return;
+    };
+    let (server, offset) = serve_all();
+    for (service, port) in ALL {
+        for udp in [false, true] {
+            rfc_client(service, udp, offset + port, &[]);
+        }
+    }
+    rfc_client("chargen", false, offset + 19, &["--rst"]);
+    assert_still_serving(&server);
+}
+
+/// Starts `netlab serve all --host 127.0.0.1 --port-offset N` with an N
+/// whose ten ports (TCP and UDP) were free a moment ago, and waits for its
+/// last `Listening` line. Should another program take one of them first,
+/// netlab exits with an error and another N is tried.
+fn serve_all() -> (Proc, u16) {
+    for _ in 0..5 {
+        let offset = free_port("127.0.0.1") - 7;
+        let free = ALL.iter().all(|(_, port)| {
+            let addr = ("127.0.0.1", offset + port);
+            std::net::TcpListener::bind(addr).is_ok() && std::net::UdpSocket::bind(addr).is_ok()
+        });
+        if !free {
+            continue;
+        }
+        let mut cmd = netlab();
+        cmd.args(["serve", "all", "--host", "127.0.0.1", "--port-offset"])
+            .arg(offset.to_string());
+        let server = Proc::spawn(cmd);
+        // Polled: readiness is on stdout, an error on stderr, and each
+        // pipe's waits wake only for its own output.
+        let deadline = std::time::Instant::now() + DEADLINE;
+        let error = loop {
+            let error = server.stderr.all();
+            if !error.is_empty() {
+                break error.join("\n");
+            }
+            if server
+                .stdout
+                .all()
+                .iter()
+                .any(|l| l == "time/udp: Listening")
+            {
+                return (server, offset);
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "serve all never listened: {:#?}",
+                server.stdout.all()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        };
+        assert!(error.contains("in use"), "{error}");
+    }
+    panic!("no free port offset in 5 tries");
+}
