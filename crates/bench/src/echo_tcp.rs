@@ -7,20 +7,9 @@ use std::time::{Duration, Instant};
 use mio::net::TcpStream;
 
 use crate::Workload;
+use crate::connections::{self, Opened, Step};
 use crate::engine::{self, CHUNK, Gate, LoopResult, Shared};
 use crate::pattern::seed;
-
-/// How a connection fared after an event.
-enum Step {
-    /// Still going.
-    Ok,
-    /// Finished its work (bulk transfer verified).
-    Done,
-    /// An I/O error or an early end-of-file.
-    Failed(io::Error),
-    /// The server sent bytes that were not what was sent.
-    Mismatch,
-}
 
 /// One request/response connection.
 struct Exchange {
@@ -136,24 +125,13 @@ pub(crate) fn request_response(
     let Workload::Echo { size } = shared.config.workload else {
         return result;
     };
-    let (mut poll, mut events) = match engine::new_poll() {
-        Ok(p) => p,
-        Err(e) => {
-            for _ in indices {
-                result.connect_failed(io::Error::new(e.kind(), e.to_string()));
-            }
-            return result;
-        }
-    };
-    let streams = engine::connect_all(
-        &mut poll,
-        &mut events,
-        shared.config.addr,
-        indices.len(),
-        shared.config.effective_timeout(),
-        &mut result,
-    );
-    let Some(start) = gate.pass() else {
+    let Some(Opened {
+        mut poll,
+        mut events,
+        streams,
+        start,
+    }) = connections::open(shared, indices, gate, &mut result)
+    else {
         return result;
     };
     let deadline = start + shared.config.duration;
@@ -180,7 +158,7 @@ pub(crate) fn request_response(
             match conn.write(shared, size) {
                 Step::Ok | Step::Done => alive += 1,
                 step => {
-                    settle(step, &mut result);
+                    step.settle(&mut result);
                     *slot = None;
                 }
             }
@@ -210,7 +188,7 @@ pub(crate) fn request_response(
                 step = conn.read(shared, size, deadline, &mut scratch, &mut result);
             }
             if !matches!(step, Step::Ok) {
-                settle(step, &mut result);
+                step.settle(&mut result);
                 *slot = None;
                 alive -= 1;
             }
@@ -218,20 +196,12 @@ pub(crate) fn request_response(
     }
     let mut streams: Vec<Option<TcpStream>> =
         conns.into_iter().map(|c| c.map(|c| c.stream)).collect();
-    engine::close_gracefully(&mut poll, &mut events, &mut streams, GRACE);
+    connections::close_gracefully(&mut poll, &mut events, &mut streams, GRACE);
     result
 }
 
 /// How long the end of a run waits for servers to finish their last echo.
 const GRACE: Duration = Duration::from_secs(1);
-
-fn settle(step: Step, result: &mut LoopResult) {
-    match step {
-        Step::Ok | Step::Done => {}
-        Step::Failed(e) => result.error(e),
-        Step::Mismatch => result.mismatches += 1,
-    }
-}
 
 /// One bulk connection.
 struct Transfer {
@@ -322,27 +292,16 @@ pub(crate) fn bulk(shared: &Shared<'_>, indices: &[usize], gate: &mut Gate<'_, '
     let Workload::Bulk { bytes: total } = shared.config.workload else {
         return result;
     };
-    let (mut poll, mut events) = match engine::new_poll() {
-        Ok(p) => p,
-        Err(e) => {
-            for _ in indices {
-                result.connect_failed(io::Error::new(e.kind(), e.to_string()));
-            }
-            return result;
-        }
-    };
-    let timeout = shared.config.effective_timeout();
-    let streams = engine::connect_all(
-        &mut poll,
-        &mut events,
-        shared.config.addr,
-        indices.len(),
-        timeout,
-        &mut result,
-    );
-    let Some(start) = gate.pass() else {
+    let Some(Opened {
+        mut poll,
+        mut events,
+        streams,
+        start,
+    }) = connections::open(shared, indices, gate, &mut result)
+    else {
         return result;
     };
+    let timeout = shared.config.effective_timeout();
     let mut conns: Vec<Option<Transfer>> = streams
         .into_iter()
         .zip(indices)
@@ -363,7 +322,7 @@ pub(crate) fn bulk(shared: &Shared<'_>, indices: &[usize], gate: &mut Gate<'_, '
             match conn.write(shared, total) {
                 Step::Ok => alive += 1,
                 step => {
-                    settle(step, &mut result);
+                    step.settle(&mut result);
                     *slot = None;
                 }
             }
@@ -372,19 +331,15 @@ pub(crate) fn bulk(shared: &Shared<'_>, indices: &[usize], gate: &mut Gate<'_, '
     let mut last_progress = Instant::now();
     let mut done: Vec<TcpStream> = Vec::with_capacity(conns.len());
     while alive > 0 {
-        let now = Instant::now();
-        let stalled = now.duration_since(last_progress);
-        if stalled >= timeout {
-            for _ in conns.iter().flatten() {
-                result.error(io::Error::new(
-                    io::ErrorKind::TimedOut,
-                    format!("no progress for {timeout:?}"),
-                ));
-            }
-            break;
-        }
-        if let Err(e) = engine::poll(&mut poll, &mut events, timeout - stalled) {
-            result.error(e);
+        let open = conns.iter().flatten().count();
+        if !connections::poll_while_moving(
+            &mut poll,
+            &mut events,
+            last_progress,
+            timeout,
+            open,
+            &mut result,
+        ) {
             break;
         }
         for event in events.iter() {
@@ -406,8 +361,9 @@ pub(crate) fn bulk(shared: &Shared<'_>, indices: &[usize], gate: &mut Gate<'_, '
             match step {
                 Step::Ok => {}
                 Step::Done => {
-                    let now = Instant::now();
-                    finish(&mut result, start, now, shared);
+                    // One op, timed from the start of the run; its bytes
+                    // were counted as they arrived.
+                    result.done(start, Instant::now(), 0, shared.progress);
                     // Kept open until the server's CPU time is read.
                     if let Some(conn) = slot.take() {
                         done.push(conn.stream);
@@ -415,7 +371,7 @@ pub(crate) fn bulk(shared: &Shared<'_>, indices: &[usize], gate: &mut Gate<'_, '
                     alive -= 1;
                 }
                 step => {
-                    settle(step, &mut result);
+                    step.settle(&mut result);
                     *slot = None;
                     alive -= 1;
                 }
@@ -425,12 +381,4 @@ pub(crate) fn bulk(shared: &Shared<'_>, indices: &[usize], gate: &mut Gate<'_, '
     gate.finish();
     drop(done);
     result
-}
-
-/// A bulk transfer completed: its bytes were counted as they arrived, so
-/// only the op and its duration are recorded here.
-fn finish(result: &mut LoopResult, start: Instant, now: Instant, shared: &Shared<'_>) {
-    let bytes = result.bytes;
-    result.done(start, now, 0, shared.progress);
-    result.bytes = bytes;
 }

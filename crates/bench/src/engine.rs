@@ -1,15 +1,14 @@
-//! The parts every workload shares: threads, the start gate, the connect
-//! phase, result merging and the report.
+//! The parts every workload shares: threads, the start gate, result
+//! merging and the report. The TCP connections a loop keeps for the whole
+//! run are in `connections`.
 
 use std::io;
-use std::net::SocketAddr;
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
-use mio::net::TcpStream;
-use mio::{Events, Interest, Poll, Token};
+use mio::{Events, Poll};
 
 use crate::pattern::Pattern;
 use crate::report::{Latency, Report, ServerUsage};
@@ -217,149 +216,6 @@ pub(crate) fn poll(poll: &mut Poll, events: &mut Events, timeout: Duration) -> i
             Ok(())
         }
         other => other,
-    }
-}
-
-/// Opens `count` nonblocking TCP connections to `addr` at once and waits
-/// (at most `timeout`) until each is connected or failed. Connection `i`
-/// is registered with token `i` for reading and writing; failures are
-/// `None` and counted in `result`.
-pub(crate) fn connect_all(
-    poll_: &mut Poll,
-    events: &mut Events,
-    addr: SocketAddr,
-    count: usize,
-    timeout: Duration,
-    result: &mut LoopResult,
-) -> Vec<Option<TcpStream>> {
-    let mut streams: Vec<Option<TcpStream>> = Vec::with_capacity(count);
-    let mut connected = vec![false; count];
-    let mut pending = 0usize;
-    for i in 0..count {
-        let opened = TcpStream::connect(addr).and_then(|mut s| {
-            poll_
-                .registry()
-                .register(&mut s, Token(i), Interest::READABLE | Interest::WRITABLE)?;
-            Ok(s)
-        });
-        match opened {
-            Ok(s) => {
-                streams.push(Some(s));
-                pending += 1;
-            }
-            Err(e) => {
-                result.connect_failed(e);
-                streams.push(None);
-            }
-        }
-    }
-    let deadline = Instant::now() + timeout;
-    while pending > 0 {
-        let now = Instant::now();
-        if now >= deadline {
-            break;
-        }
-        if let Err(e) = poll(poll_, events, deadline - now) {
-            result.connect_failed(e);
-            break;
-        }
-        for event in events.iter() {
-            let i = event.token().0;
-            if connected.get(i) != Some(&false) {
-                continue;
-            }
-            let Some(stream) = streams[i].as_ref() else {
-                continue;
-            };
-            // mio's recipe: a writable (or error) event ends the connect;
-            // SO_ERROR says how, and getpeername(2) says whether it is done.
-            let state = match stream.take_error() {
-                Ok(Some(e)) | Err(e) => Err(e),
-                Ok(None) => match stream.peer_addr() {
-                    Ok(_) => Ok(true),
-                    Err(e) if e.kind() == io::ErrorKind::NotConnected => Ok(false),
-                    Err(e) => Err(e),
-                },
-            };
-            match state {
-                Ok(true) => {
-                    connected[i] = true;
-                    pending -= 1;
-                    // Request/response wants each request on the wire at once.
-                    let _ = stream.set_nodelay(true);
-                }
-                Ok(false) => {}
-                Err(e) => {
-                    streams[i] = None;
-                    pending -= 1;
-                    result.connect_failed(e);
-                }
-            }
-        }
-    }
-    for (stream, ok) in streams.iter_mut().zip(&connected) {
-        if !ok && stream.take().is_some() {
-            result.connect_failed(io::Error::new(
-                io::ErrorKind::TimedOut,
-                format!("not connected after {timeout:?}"),
-            ));
-        }
-    }
-    streams
-}
-
-/// Ends connections politely at the end of a run: half-close each, then
-/// read and discard until the server closes too (at most `grace`). Closing
-/// with an echo still unread would make the kernel send a reset, which the
-/// server would rightly log as an error. Connection `i` must be registered
-/// with token `i`.
-pub(crate) fn close_gracefully(
-    poll_: &mut Poll,
-    events: &mut Events,
-    streams: &mut [Option<TcpStream>],
-    grace: Duration,
-) {
-    let mut open = 0usize;
-    for slot in streams.iter_mut() {
-        if let Some(stream) = slot {
-            if stream.shutdown(std::net::Shutdown::Write).is_ok() {
-                open += 1;
-            } else {
-                *slot = None;
-            }
-        }
-    }
-    let deadline = Instant::now() + grace;
-    let mut sink = [0u8; 16 * 1024];
-    // A first pass reads what is already there (no edge may come for it).
-    let mut ready: Vec<usize> = (0..streams.len()).collect();
-    while open > 0 {
-        for i in ready.drain(..) {
-            let Some(stream) = streams.get_mut(i).and_then(Option::as_mut) else {
-                continue;
-            };
-            let finished = loop {
-                match io::Read::read(stream, &mut sink) {
-                    Ok(0) => break true,
-                    Ok(_) => {}
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => break false,
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                    Err(_) => break true,
-                }
-            };
-            if finished {
-                streams[i] = None;
-                open -= 1;
-            }
-        }
-        let now = Instant::now();
-        if open == 0 || now >= deadline {
-            break;
-        }
-        if poll(poll_, events, deadline - now).is_err() {
-            break;
-        }
-        ready.extend(events.iter().map(|e| e.token().0));
     }
 }
 

@@ -49,6 +49,7 @@
 #![deny(missing_docs)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
+mod connections;
 pub mod cpu;
 mod daytime_tcp;
 mod echo_tcp;

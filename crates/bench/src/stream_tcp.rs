@@ -17,7 +17,8 @@ use std::time::{Duration, Instant};
 use mio::net::TcpStream;
 
 use crate::Workload;
-use crate::engine::{self, CHUNK, Gate, LoopResult, Shared};
+use crate::connections::{self, Opened, Step};
+use crate::engine::{CHUNK, Gate, LoopResult, Shared};
 
 /// Which way the bytes go.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -26,16 +27,6 @@ enum Direction {
     Upload,
     /// From a chargen server, verified.
     Download,
-}
-
-/// How a connection fared after an event.
-enum Step {
-    Ok,
-    Done,
-    Failed(io::Error),
-    /// A chargen byte that is not the pattern, or a discard server that
-    /// sent something.
-    Mismatch,
 }
 
 /// One connection's transfer.
@@ -173,27 +164,16 @@ fn transfers(
     else {
         return result;
     };
-    let (mut poll, mut events) = match engine::new_poll() {
-        Ok(p) => p,
-        Err(e) => {
-            for _ in indices {
-                result.connect_failed(io::Error::new(e.kind(), e.to_string()));
-            }
-            return result;
-        }
-    };
-    let timeout = shared.config.effective_timeout();
-    let streams = engine::connect_all(
-        &mut poll,
-        &mut events,
-        shared.config.addr,
-        indices.len(),
-        timeout,
-        &mut result,
-    );
-    let Some(start) = gate.pass() else {
+    let Some(Opened {
+        mut poll,
+        mut events,
+        streams,
+        start,
+    }) = connections::open(shared, indices, gate, &mut result)
+    else {
         return result;
     };
+    let timeout = shared.config.effective_timeout();
     let mut conns: Vec<Option<Transfer>> = streams
         .into_iter()
         .map(|s| {
@@ -226,7 +206,7 @@ fn transfers(
                     done[token] = slot.take().map(|conn| conn.stream);
                 }
                 step => {
-                    settle(step, &mut result);
+                    step.settle(&mut result);
                     *slot = None;
                 }
             }
@@ -234,18 +214,15 @@ fn transfers(
     }
     let mut last_progress = Instant::now();
     while alive > 0 {
-        let stalled = last_progress.elapsed();
-        if stalled >= timeout {
-            for _ in conns.iter().flatten() {
-                result.error(io::Error::new(
-                    io::ErrorKind::TimedOut,
-                    format!("no progress for {timeout:?}"),
-                ));
-            }
-            break;
-        }
-        if let Err(e) = engine::poll(&mut poll, &mut events, timeout - stalled) {
-            result.error(e);
+        let open = conns.iter().flatten().count();
+        if !connections::poll_while_moving(
+            &mut poll,
+            &mut events,
+            last_progress,
+            timeout,
+            open,
+            &mut result,
+        ) {
             break;
         }
         for event in events.iter() {
@@ -282,7 +259,7 @@ fn transfers(
                     alive -= 1;
                 }
                 step => {
-                    settle(step, &mut result);
+                    step.settle(&mut result);
                     *slot = None;
                     alive -= 1;
                 }
@@ -290,7 +267,7 @@ fn transfers(
         }
     }
     gate.finish();
-    engine::close_gracefully(&mut poll, &mut events, &mut done, GRACE);
+    connections::close_gracefully(&mut poll, &mut events, &mut done, GRACE);
     result
 }
 
@@ -304,18 +281,8 @@ fn finished(
     direction: Direction,
     total: u64,
 ) {
-    let bytes = result.bytes;
     result.done(start, Instant::now(), 0, shared.progress);
-    result.bytes = bytes;
     if direction == Direction::Upload {
         result.bytes += total;
-    }
-}
-
-fn settle(step: Step, result: &mut LoopResult) {
-    match step {
-        Step::Ok | Step::Done => {}
-        Step::Failed(e) => result.error(e),
-        Step::Mismatch => result.mismatches += 1,
     }
 }
