@@ -50,12 +50,4 @@ impl Protocol for Chargen {
     }
 }
 
-impl From<::chargen::Error> for Failure {
-    fn from(e: ::chargen::Error) -> Self {
-        match e {
-            ::chargen::Error::Net(e) => Failure::Net(e),
-            ::chargen::Error::Output(e) => Failure::Output(e),
-            other => Failure::Other(Box::new(other)),
-        }
-    }
-}
+failure_from!(chargen: Net, Output);

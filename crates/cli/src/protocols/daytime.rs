@@ -187,12 +187,4 @@ fn parse(client: &Client, to: &ClientOptions, out: &mut Reply<'_>) -> Result<(),
     clock_report::print(&report, output, out).map_err(Failure::Output)
 }
 
-impl From<::daytime::Error> for Failure {
-    fn from(e: ::daytime::Error) -> Self {
-        match e {
-            ::daytime::Error::Net(e) => Failure::Net(e),
-            ::daytime::Error::Output(e) => Failure::Output(e),
-            other => Failure::Other(Box::new(other)),
-        }
-    }
-}
+failure_from!(daytime: Net, Output);

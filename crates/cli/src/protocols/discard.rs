@@ -63,13 +63,4 @@ impl Protocol for Discard {
     }
 }
 
-impl From<::discard::Error> for Failure {
-    fn from(e: ::discard::Error) -> Self {
-        match e {
-            ::discard::Error::Net(e) => Failure::Net(e),
-            ::discard::Error::Input(e) => Failure::Input(e),
-            ::discard::Error::Output(e) => Failure::Output(e),
-            other => Failure::Other(Box::new(other)),
-        }
-    }
-}
+failure_from!(discard: Net, Input, Output);

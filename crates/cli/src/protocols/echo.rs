@@ -71,13 +71,4 @@ impl Protocol for Echo {
     }
 }
 
-impl From<::echo::Error> for Failure {
-    fn from(e: ::echo::Error) -> Self {
-        match e {
-            ::echo::Error::Net(e) => Failure::Net(e),
-            ::echo::Error::Input(e) => Failure::Input(e),
-            ::echo::Error::Output(e) => Failure::Output(e),
-            other => Failure::Other(Box::new(other)),
-        }
-    }
-}
+failure_from!(echo: Net, Input, Output);

@@ -20,6 +20,28 @@ use crate::connect::{ClientOptions, Failure, Reply};
 use crate::render::LogStyle;
 use crate::serve::EngineOptions;
 
+/// `impl From<::CRATE::Error> for Failure`: the variants named map to
+/// [`Failure`]'s of the same name, which mean the same (the network, the
+/// input, the output), and every other one is [`Failure::Other`], printed
+/// as it is. Written out once here because the protocol crates' client
+/// errors share those variants by convention, not by a common type.
+///
+/// ```ignore
+/// failure_from!(echo: Net, Input, Output);
+/// ```
+macro_rules! failure_from {
+    ($krate:ident: $($variant:ident),+ $(,)?) => {
+        impl From<::$krate::Error> for crate::connect::Failure {
+            fn from(e: ::$krate::Error) -> Self {
+                match e {
+                    $(::$krate::Error::$variant(e) => crate::connect::Failure::$variant(e),)+
+                    other => crate::connect::Failure::Other(Box::new(other)),
+                }
+            }
+        }
+    };
+}
+
 mod chargen;
 mod daytime;
 mod discard;
