@@ -7,15 +7,18 @@ mod clock_report;
 mod config;
 mod connect;
 mod exit;
+mod interfaces;
 mod limits;
 mod logging;
 mod output;
 mod protocols;
+mod reachable;
 mod render;
 mod reply;
 mod resolve;
 mod serve;
 mod serve_all;
+mod serve_interface;
 mod usage;
 
 use std::io::Write;
@@ -51,6 +54,9 @@ enum Command {
     Connect(protocols::Connect),
     /// Load-test an echo, daytime, discard or chargen server.
     Bench(bench::BenchArgs),
+    /// List this host's network interfaces: state, MAC address, IPv4 and
+    /// IPv6 addresses (like `ip addr`, `ifconfig` or `ipconfig`).
+    Interfaces(interfaces::InterfacesArgs),
 }
 
 pub use args::seconds;
@@ -82,6 +88,7 @@ fn main() -> ExitCode {
         Command::Serve(protocol) => protocol.run(),
         Command::Connect(protocol) => protocol.run(),
         Command::Bench(args) => bench::run(args),
+        Command::Interfaces(args) => interfaces::run(args),
     }
 }
 

@@ -37,6 +37,16 @@ pub struct EngineOptions {
     /// all interfaces, IPv4 and IPv6 on one socket.
     #[arg(long, value_parser = args::host)]
     pub host: Option<String>,
+    /// Bind every address of this network interface instead (IPv4 and
+    /// IPv6, one socket each; see `netlab interfaces`).
+    #[arg(long, value_name = "NAME", conflicts_with = "host")]
+    pub interface: Option<String>,
+    /// With --interface: its IPv4 addresses only.
+    #[arg(short = '4', long, requires = "interface", conflicts_with = "ipv6")]
+    pub ipv4: bool,
+    /// With --interface: its IPv6 addresses only.
+    #[arg(short = '6', long, requires = "interface")]
+    pub ipv6: bool,
     /// Port to listen on; 0 picks a free one, printed on the "Bound" line
     /// (even with --quiet).
     #[arg(long, short, allow_negative_numbers = true, value_parser = args::port)]
@@ -107,6 +117,13 @@ fn serve<P: Protocol>(args: &ServeArgs<P>) -> ExitCode {
         Ok(addr) => addr,
         Err(problem) => return problem.report(),
     };
+    let on_interface = match engine.interface.as_deref() {
+        Some(name) => match crate::serve_interface::addresses(name, engine) {
+            Ok(addrs) => Some(addrs),
+            Err(problem) => return problem.report(),
+        },
+        None => None,
+    };
     let server = match P::server(&args.options, engine) {
         Ok(server) => server,
         Err(code) => return code,
@@ -135,7 +152,14 @@ fn serve<P: Protocol>(args: &ServeArgs<P>) -> ExitCode {
     };
     let threads = engine.threads.map(|n| usize::try_from(n).unwrap_or(1));
     let mut limit_warning = None;
-    let started = if engine.udp {
+    let started = if let Some(addrs) = &on_interface {
+        let started =
+            crate::serve_interface::start(addrs, args, observer, server, &mut limit_warning);
+        match started {
+            Ok(running) => Ok(running),
+            Err(code) => return code,
+        }
+    } else if engine.udp {
         let mut builder = with_udp_options(DatagramBuilder::new(addr), engine)
             .name(P::NAME)
             .observer(observer);
@@ -157,6 +181,8 @@ fn serve<P: Protocol>(args: &ServeArgs<P>) -> ExitCode {
         Ok(r) => r,
         Err(e) => return bind_failed(&e, addr),
     };
+    // After the engine's `Listening` lines, which it logged while binding.
+    crate::reachable::announce(running.local_addrs(), engine.interface.as_deref());
     if let Some(warning) = limit_warning {
         // Not an error: the server runs, with fewer connections at once.
         // Said once it runs, so that a failure stays one line.
@@ -292,7 +318,7 @@ pub fn bind_hint(e: &netcore::Error, addr: SocketAddr) -> String {
         }
         std::io::ErrorKind::AddrNotAvailable => {
             format!(
-                "{} is not an address of this machine; see `ip addr`",
+                "{} is not an address of this machine; `netlab interfaces` lists them",
                 addr.ip()
             )
         }

@@ -448,6 +448,13 @@ fn service_args<P: Protocol>(spec: &Spec, all: &AllArgs) -> Result<ServeArgs<P>,
             )));
         }
     }
+    if given("interface") {
+        // One spec is one socket here; an interface may have several addresses.
+        return Err(refuse(
+            "--interface is for `netlab serve SERVICE`; give the service a host (one address) instead"
+                .to_owned(),
+        ));
+    }
     let mut args = ServeArgs::<P>::from_arg_matches(&matches).map_err(|e| refuse(e.to_string()))?;
     let engine = &mut args.engine;
     if !given("max_connections") {
