@@ -36,17 +36,10 @@ const BUF: usize = 64 * 1024;
 /// reset as the client's normal end.
 pub fn receive(client: &Client, host: &str, port: u16, out: &mut dyn Write) -> Result<u64, Error> {
     let stream = client.connect(host, port)?;
-    let mut buf = vec![0u8; BUF];
-    let mut total = 0u64;
-    loop {
-        let n = stream.receive(&mut buf)?;
-        if n == 0 {
-            return Ok(total);
-        }
-        out.write_all(&buf[..n]).map_err(Error::Output)?;
-        out.flush().map_err(Error::Output)?;
-        total += n as u64;
-    }
+    stream.receive_until_closed(&mut vec![0u8; BUF], |chunk| {
+        out.write_all(chunk).map_err(Error::Output)?;
+        out.flush().map_err(Error::Output)
+    })
 }
 
 /// Sends one empty datagram to `host:port` and copies the reply (one line

@@ -182,18 +182,10 @@ pub enum Error {
 /// to `out`, until the server closes. Returns the number of bytes.
 pub fn query(client: &Client, host: &str, port: u16, out: &mut dyn Write) -> Result<u64, Error> {
     let stream = client.connect(host, port)?;
-    let mut buf = [0u8; 4096];
-    let mut total = 0u64;
-    loop {
-        let n = stream.receive(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        out.write_all(&buf[..n]).map_err(Error::Output)?;
-        out.flush().map_err(Error::Output)?;
-        total += n as u64;
-    }
-    Ok(total)
+    stream.receive_until_closed(&mut [0u8; 4096], |chunk| {
+        out.write_all(chunk).map_err(Error::Output)?;
+        out.flush().map_err(Error::Output)
+    })
 }
 
 /// Sends one empty datagram to `host:port` and copies the reply to `out`

@@ -65,14 +65,11 @@ pub fn send(
     stream.half_close()?;
     // The server closes once it has read our end-of-file: after the last
     // byte. Until then a reset would mean data was lost.
-    loop {
-        let n = stream.receive(&mut buf)?;
-        if n == 0 {
-            return Ok(total);
-        }
-        out.write_all(&buf[..n]).map_err(Error::Output)?;
-        out.flush().map_err(Error::Output)?;
-    }
+    stream.receive_until_closed(&mut buf, |chunk| {
+        out.write_all(chunk).map_err(Error::Output)?;
+        out.flush().map_err(Error::Output)
+    })?;
+    Ok(total)
 }
 
 /// Sends `input` to a discard server over UDP, one line per datagram (a

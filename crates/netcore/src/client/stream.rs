@@ -87,6 +87,51 @@ impl Stream {
         }
     }
 
+    /// [`Stream::receive`] into `buf` until the server closes (a `read(2)`
+    /// of 0), handing each chunk to `each` as it arrives; returns the
+    /// number of bytes received. Stops at the first error: a failed read
+    /// (as [`Error`], converted) or whatever `each` returned, so the
+    /// caller's error type says which side failed.
+    ///
+    /// For the clients that pass a server's bytes on as they come (a
+    /// chargen stream, a daytime line, whatever a discard server sends).
+    /// `buf` must not be empty: an empty read looks like the close.
+    ///
+    /// ```
+    /// # use std::io::Write;
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    /// # let port = listener.local_addr()?.port();
+    /// # let server = std::thread::spawn(move || -> std::io::Result<()> {
+    /// #     listener.accept()?.0.write_all(b"Wed Feb 11 16:32:10 2026\n")
+    /// # });
+    /// let stream = netcore::Client::new().connect("127.0.0.1", port)?;
+    /// let mut reply = Vec::new();
+    /// let received = stream.receive_until_closed(&mut [0u8; 4096], |chunk| {
+    ///     reply.extend_from_slice(chunk);
+    ///     Ok::<(), netcore::Error>(())
+    /// })?;
+    /// assert_eq!(received, 25);
+    /// assert_eq!(reply, b"Wed Feb 11 16:32:10 2026\n");
+    /// # server.join().map_err(|_| "server panicked")??;
+    /// # Ok(()) }
+    /// ```
+    pub fn receive_until_closed<E: From<Error>>(
+        &self,
+        buf: &mut [u8],
+        mut each: impl FnMut(&[u8]) -> std::result::Result<(), E>,
+    ) -> std::result::Result<u64, E> {
+        let mut total = 0u64;
+        loop {
+            let n = self.receive(buf)?;
+            if n == 0 {
+                return Ok(total);
+            }
+            each(&buf[..n])?;
+            total += n as u64;
+        }
+    }
+
     /// Reads exactly enough to fill `buf`; end-of-file first is an error.
     pub fn receive_exact(&self, buf: &mut [u8]) -> Result<()> {
         (&self.inner)
