@@ -266,7 +266,8 @@ fn netlab_interfaces_in_each_namespace_says_what_ip_addr_says() {
             cmd.args(args);
             output_within_deadline(cmd)
         });
-        // The guide, "Find your address": `netlab interfaces`, and `ip addr`.
+        // The guide, "Find the server computer's address": `netlab
+        // interfaces` (and `--json`, above), and `ip addr`.
         let table = text(&TwoHosts::netlab(ns, &["interfaces"]));
         let veth0 = table.lines().find(|l| l.contains("veth0")).unwrap();
         assert!(veth0.contains(&format!("192.0.2.{me}/24")), "{table}");
@@ -312,12 +313,15 @@ fn across_the_cable(protocol: &str, udp: bool) {
         return;
     };
     let transport: &[&str] = if udp { &["--udp"] } else { &[] };
-    // The guide: `netlab serve daytime --port 55555` (all interfaces), then
-    // `netlab serve echo --interface veth0 --port 55555`.
+    // The guide, "Start the server": `netlab serve daytime --port 55555`,
+    // `netlab serve echo --port 55555`, `netlab serve daytime --port 55555
+    // --udp` (all interfaces), then on one interface, `netlab serve echo
+    // --interface veth0 --port 55555`; each with its Reachable lines.
     for bind in [&[][..], &["--interface", "veth0"][..]] {
-        let mut args = vec![protocol, "--port", PORT];
-        args.extend(transport);
+        let mut args = vec![protocol];
         args.extend(bind);
+        args.extend(["--port", PORT]);
+        args.extend(transport);
         let server = hosts.serve(&args);
         assert_reachable(
             &server,
@@ -327,13 +331,16 @@ fn across_the_cable(protocol: &str, udp: bool) {
                 "[fe80::1%veth0]:55555 (veth0)",
             ],
         );
-        // The guide: `netlab connect daytime 192.0.2.1 55555`, the same with
-        // 2001:db8::1, and fe80::1%veth0 (the client's own veth0).
+        // The guide, "Connect from the other computer": `netlab connect
+        // daytime 192.0.2.1 55555`, the same with 2001:db8::1 and with
+        // fe80::1%veth0 (the client's own veth0), `echo hello | netlab
+        // connect echo 192.0.2.1 55555`, `netlab connect daytime --udp
+        // 192.0.2.1 55555`.
         for host in ["192.0.2.1", "2001:db8::1", "fe80::1%veth0"] {
             let mut args = vec!["connect", protocol];
             args.extend(transport);
             args.extend([host, PORT]);
-            let sent = format!("hello from the other computer to {host}\n");
+            let sent = "hello\n";
             let out = hosts.connect(&args, sent.as_bytes());
             assert_clean_exit(&out);
             let reply = text(&out);
@@ -342,7 +349,8 @@ fn across_the_cable(protocol: &str, udp: bool) {
                 _ => assert_daytime_utc_now(&reply),
             }
         }
-        // Each came from the client's address of the same family.
+        // The guide: the log shows the client computer's address
+        // (`Client IP addr and port: ('192.0.2.2', ...)`), of each family.
         let clients = ["'192.0.2.2'", "'2001:db8::2'", "'fe80::2"];
         server
             .stdout
@@ -378,14 +386,16 @@ fn an_interface_server_listens_on_that_interface_only() {
     let Some(hosts) = TwoHosts::new() else {
         return;
     };
+    // The guide: `netlab serve echo --interface veth0 --port 55555`, "then
+    // 127.0.0.1 is not served".
     let server = hosts.serve(&["echo", "--interface", "veth0", "--port", PORT]);
     server.stdout.wait_line("Listening");
-    // Its loopback addresses were not bound: refused, on the server host.
     for host in ["127.0.0.1", "::1"] {
         let out = TwoHosts::netlab(&hosts.server, &["connect", "echo", host, PORT]);
         assert_error(&out, 69);
     }
-    // -4: the interface's IPv4 address alone.
+    // The guide: `netlab serve echo --interface veth0 -4 --port 55555`, the
+    // interface's IPv4 address alone.
     drop(server);
     let server = hosts.serve(&["echo", "--interface", "veth0", "-4", "--port", PORT]);
     assert_reachable(&server, &["192.0.2.1:55555 (veth0)"]);
@@ -398,12 +408,14 @@ fn what_goes_wrong_between_two_hosts_says_so_in_one_line() {
     let Some(hosts) = TwoHosts::new() else {
         return;
     };
-    // The guide, "connection refused": nothing listens on the server host.
+    // The guide, "connection refused": `netlab connect daytime 192.0.2.1
+    // 55555` with nothing listening on the server host.
     let out = hosts.connect(&["connect", "daytime", "192.0.2.1", PORT], b"");
     assert_error(&out, 69);
     assert!(text(&out).is_empty());
     assert!(String::from_utf8_lossy(&out.stderr).contains("connection refused"));
-    // The guide, "timed out": a firewall that drops the packets. Here the
+    // The guide, "timed out": `netlab connect daytime 192.0.2.1 55555
+    // --timeout 2` through a firewall that drops the packets. Here the
     // client's frames go to a MAC address nobody has, so they vanish as a
     // dropping firewall makes them vanish.
     ip(&[
