@@ -118,7 +118,7 @@ fn serve<P: Protocol>(args: &ServeArgs<P>) -> ExitCode {
         Err(problem) => return problem.report(),
     };
     let on_interface = match engine.interface.as_deref() {
-        Some(name) => match crate::serve_interface::addresses(name, engine) {
+        Some(name) => match crate::serve_interface::addresses(name, engine, engine.port) {
             Ok(addrs) => Some(addrs),
             Err(problem) => return problem.report(),
         },

@@ -20,9 +20,13 @@ use crate::protocols::Protocol;
 use crate::serve::{self, EngineOptions, ServeArgs};
 
 /// The addresses `--interface NAME` (with `-4` or `-6`, one family) binds,
-/// at `engine.port`: 64 for an interface that does not exist, 69 for one
-/// without an address of the family asked.
-pub fn addresses(name: &str, engine: &EngineOptions) -> Result<Vec<SocketAddr>, Problem> {
+/// at `port`: 64 for an interface that does not exist, 69 for one without
+/// an address of the family asked.
+pub fn addresses(
+    name: &str,
+    engine: &EngineOptions,
+    port: u16,
+) -> Result<Vec<SocketAddr>, Problem> {
     let all = interfaces::snapshot();
     let nic = interfaces::find(&all, name)?;
     let family = match (engine.ipv4, engine.ipv6) {
@@ -30,7 +34,7 @@ pub fn addresses(name: &str, engine: &EngineOptions) -> Result<Vec<SocketAddr>, 
         (_, true) => Some(true),
         _ => None,
     };
-    of_interface(nic, family, engine.port)
+    of_interface(nic, family, port)
 }
 
 /// `nic`'s addresses at `port`, of one family when `v6` says which.
