@@ -1,6 +1,7 @@
 //! The `netlab` command: thin glue that parses flags, calls the netlab
 //! crates, prints, and maps errors to sysexits codes.
 
+mod activation;
 mod args;
 mod bench;
 mod clock_report;

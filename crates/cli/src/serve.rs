@@ -14,6 +14,7 @@ use netcore::{Builder, DatagramBuilder, DatagramPolicy};
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 
+use crate::activation;
 use crate::exit::{self, Code, Problem};
 use crate::limits;
 use crate::logging::{self, LogOptions};
@@ -31,7 +32,7 @@ pub struct ServeArgs<P: Protocol> {
 }
 
 /// The options every server takes, whatever its protocol.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct EngineOptions {
     /// Address to bind: an IPv4 or IPv6 address or a host name. Default:
     /// all interfaces, IPv4 and IPv6 on one socket.
@@ -48,9 +49,10 @@ pub struct EngineOptions {
     #[arg(short = '6', long, requires = "interface")]
     pub ipv6: bool,
     /// Port to listen on; 0 picks a free one, printed on the "Bound" line
-    /// (even with --quiet).
+    /// (even with --quiet). Not under socket activation (systemd's
+    /// .socket units), which passes the sockets.
     #[arg(long, short, allow_negative_numbers = true, value_parser = args::port)]
-    pub port: u16,
+    pub port: Option<u16>,
     /// Serve UDP datagrams instead of TCP connections.
     #[arg(long)]
     pub udp: bool,
@@ -111,14 +113,23 @@ pub fn run<P: Protocol>(args: ServeArgs<P>) -> ExitCode {
 
 fn serve<P: Protocol>(args: &ServeArgs<P>) -> ExitCode {
     let engine = &args.engine;
-    let addr = match bind_address(engine.host.as_deref(), engine.port)
+    // Sockets a service manager passed replace the one bound here.
+    let handed = match activation::take(P::NAME) {
+        Ok(handed) => handed,
+        Err(problem) => return problem.report(),
+    };
+    let port = match activation::port(&handed, engine) {
+        Ok(port) => port,
+        Err(problem) => return problem.report(),
+    };
+    let addr = match bind_address(engine.host.as_deref(), port)
         .and_then(|addr| check_group(addr, engine))
     {
         Ok(addr) => addr,
         Err(problem) => return problem.report(),
     };
     let on_interface = match engine.interface.as_deref() {
-        Some(name) => match crate::serve_interface::addresses(name, engine, engine.port) {
+        Some(name) => match crate::serve_interface::addresses(name, engine, port) {
             Ok(addrs) => Some(addrs),
             Err(problem) => return problem.report(),
         },
@@ -144,7 +155,7 @@ fn serve<P: Protocol>(args: &ServeArgs<P>) -> ExitCode {
         }
     };
     let observer = LectureLog {
-        announce_port: engine.port == 0,
+        announce_port: engine.port == Some(0),
         style: P::log_style(&args.options),
         styles: Default::default(),
         prefix: false,
@@ -152,7 +163,12 @@ fn serve<P: Protocol>(args: &ServeArgs<P>) -> ExitCode {
     };
     let threads = engine.threads.map(|n| usize::try_from(n).unwrap_or(1));
     let mut limit_warning = None;
-    let started = if let Some(addrs) = &on_interface {
+    let started = if !handed.is_empty() {
+        match activation::start(handed, args, observer, &mut limit_warning) {
+            Ok(running) => Ok(running),
+            Err(code) => return code,
+        }
+    } else if let Some(addrs) = &on_interface {
         let started =
             crate::serve_interface::start(addrs, args, observer, server, &mut limit_warning);
         match started {
@@ -183,6 +199,7 @@ fn serve<P: Protocol>(args: &ServeArgs<P>) -> ExitCode {
     };
     // After the engine's `Listening` lines, which it logged while binding.
     crate::reachable::announce(running.local_addrs(), engine.interface.as_deref());
+    activation::ready();
     if let Some(warning) = limit_warning {
         // Not an error: the server runs, with fewer connections at once.
         // Said once it runs, so that a failure stays one line.
@@ -198,6 +215,7 @@ fn serve<P: Protocol>(args: &ServeArgs<P>) -> ExitCode {
             for _ in signals.forever() {
                 count += 1;
                 if count == 1 {
+                    activation::stopping();
                     handle.shutdown(drain);
                 } else {
                     // A second signal means "now": no more draining.

@@ -129,8 +129,15 @@ pub fn run(args: AllArgs) -> ExitCode {
 }
 
 fn serve(args: &AllArgs) -> ExitCode {
-    let specs = match specs(args) {
-        Ok(specs) => specs,
+    // Sockets a service manager passed, named by service, replace binding.
+    let binds =
+        args.config.is_some() || args.host.is_some() || args.port_offset != 0 || args.no_udp;
+    let (specs, handed) = match crate::activation::take_for_all(binds) {
+        Ok(Some(handed)) => handed,
+        Ok(None) => match specs(args) {
+            Ok(specs) => (specs, Vec::new()),
+            Err(problem) => return problem.report(),
+        },
         Err(problem) => return problem.report(),
     };
     // Before the sockets exist: a signal as soon as they listen must
@@ -145,13 +152,14 @@ fn serve(args: &AllArgs) -> ExitCode {
             );
         }
     };
-    let mut current = match Generation::start(specs, None, args) {
+    let mut current = match Generation::start(specs, None, args, handed) {
         Ok(generation) => generation,
         // A protocol's option in the file is a mistake in the file.
         Err(Refusal::Reported(_)) if args.config.is_some() => return Code::Config.into(),
         Err(Refusal::Reported(code)) => return code,
         Err(Refusal::Problem(problem)) => return problem.report(),
     };
+    crate::activation::ready();
     let mut retiring = Vec::new();
     for signal in signals.forever() {
         match (signal, &args.config) {
@@ -166,6 +174,7 @@ fn serve(args: &AllArgs) -> ExitCode {
     // SIGINT, SIGTERM, or SIGHUP with nothing to re-read: drain; a second
     // signal means "now".
     let handle = current.running.shutdown_handle();
+    crate::activation::stopping();
     handle.shutdown(args.drain);
     let signals_handle = signals.handle();
     let hurry = std::thread::Builder::new()
@@ -227,13 +236,17 @@ struct Generation {
 }
 
 impl Generation {
-    /// Binds (or takes over from `previous`) every spec's socket and
-    /// starts the engine.
+    /// Binds (or takes over from `previous`, or from `handed`, the
+    /// sockets of socket activation, one per spec) every spec's socket
+    /// and starts the engine.
     fn start(
         specs: Vec<Spec>,
         previous: Option<&Generation>,
         args: &AllArgs,
+        handed: Vec<ServiceSocket>,
     ) -> Result<Generation, Refusal> {
+        let activated = !handed.is_empty();
+        let mut handed = handed.into_iter();
         let styles = Arc::new(OnceLock::new());
         let retired = Arc::new(AtomicBool::new(false));
         let log = LectureLog {
@@ -261,6 +274,7 @@ impl Generation {
             if adopt.is_some() {
                 kept.push(i);
             }
+            let adopt = adopt.or_else(|| handed.next());
             let (next, style) = protocols::add_service(engine, spec, &shared, adopt)?;
             engine = next;
             found.push((spec.name.clone(), style));
@@ -272,6 +286,9 @@ impl Generation {
         // A socket taken over is not opened or bound again: say where it is.
         for (name, addr) in kept.iter().filter_map(|&i| running.local_addrs().get(i)) {
             log::info!(target: logging::SERVE, "{name}: Kept server socket on port {}", addr.port());
+        }
+        if activated {
+            crate::activation::announce(running.local_addrs(), true);
         }
         Ok(Generation {
             running,
@@ -323,7 +340,7 @@ fn reload(path: &std::path::Path, current: &mut Generation, args: &AllArgs) -> O
         }
     };
     log::info!(target: logging::SERVE, "Reloading {}", path.display());
-    match Generation::start(specs, Some(current), args) {
+    match Generation::start(specs, Some(current), args, Vec::new()) {
         Ok(new) => Some(std::mem::replace(current, new)),
         Err(Refusal::Problem(problem)) => {
             keep(problem.line());
@@ -354,7 +371,7 @@ pub fn add<P: Protocol>(
         Some(ServiceSocket::Tcp(listener)) => Builders::Tcp(Builder::from_listener(listener)),
         Some(ServiceSocket::Udp(socket)) => Builders::Udp(DatagramBuilder::from_socket(socket)),
         _ => {
-            let addr = serve::bind_address(options.host.as_deref(), options.port)
+            let addr = serve::bind_address(options.host.as_deref(), spec.port)
                 .and_then(|addr| serve::check_group(addr, &options))
                 .map_err(|p| named(spec, p))?;
             if spec.udp {
@@ -378,7 +395,7 @@ pub fn add<P: Protocol>(
     };
     let engine = added.map_err(|e| {
         let mut problem = Problem::new(&e, exit::for_net(&e));
-        if let Ok(addr) = serve::bind_address(options.host.as_deref(), options.port) {
+        if let Ok(addr) = serve::bind_address(options.host.as_deref(), spec.port) {
             problem = problem.hint(serve::bind_hint(&e, addr));
         }
         named(spec, problem)
