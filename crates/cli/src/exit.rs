@@ -207,12 +207,29 @@ pub fn chain(err: &(dyn std::error::Error + 'static)) -> String {
     line
 }
 
+/// Set once stderr is not ours (inetd mode, where fds 1 and 2 are the
+/// client's connection): [`report`] then logs instead of printing.
+static TO_LOG: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// From now on, [`report`] sends its line to the log, never to stderr.
+pub fn report_to_log() {
+    TO_LOG.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// Prints `netlab: <message>` and, when there is one, a hint on what to do,
 /// as one line on stderr, and returns `code`. An error prints with its
 /// causes ([`chain`]): `netlab: connecting to 127.0.0.1:1: connection
 /// refused (nothing listens on 127.0.0.1 port 1; is the server running?)`.
 pub fn report(message: impl Message, hint: Option<&str>, code: Code) -> ExitCode {
     let message = message.text();
+    if TO_LOG.load(std::sync::atomic::Ordering::Relaxed) {
+        let line = match hint {
+            Some(hint) => format!("{message} ({hint})"),
+            None => message,
+        };
+        log::error!(target: crate::logging::SERVE, "{line}");
+        return code.into();
+    }
     // Never panics on a closed stderr, unlike eprintln!.
     let _ = match hint {
         Some(hint) => writeln!(io::stderr(), "netlab: {message} ({hint})"),

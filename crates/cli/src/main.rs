@@ -8,6 +8,7 @@ mod clock_report;
 mod config;
 mod connect;
 mod exit;
+mod inetd_mode;
 mod interfaces;
 mod limits;
 mod logging;
@@ -63,8 +64,14 @@ enum Command {
 pub use args::seconds;
 
 fn main() -> ExitCode {
+    // inetd mode: fds 1 and 2 are the client's, before any word is parsed.
+    let inetd = inetd_mode::on_command_line();
+    if inetd {
+        inetd_mode::silence();
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
+        Err(e) if inetd => return inetd_mode::refuse(&e),
         Err(e) if !e.use_stderr() => {
             // --help and --version.
             let _ = e.print();

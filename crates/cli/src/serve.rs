@@ -51,7 +51,10 @@ pub struct EngineOptions {
     /// Port to listen on; 0 picks a free one, printed on the "Bound" line
     /// (even with --quiet). Not under socket activation (systemd's
     /// .socket units), which passes the sockets.
-    #[arg(long, short, allow_negative_numbers = true, value_parser = args::port)]
+    // Not with --inetd, whose socket is fds 0 and 1: then it is 0 and unused.
+    #[arg(long, short, allow_negative_numbers = true, value_parser = args::port,
+          required = false,
+          default_value_if("inetd", clap::builder::ArgPredicate::IsPresent, "0"))]
     pub port: Option<u16>,
     /// Serve UDP datagrams instead of TCP connections.
     #[arg(long)]
@@ -91,6 +94,20 @@ pub struct EngineOptions {
     /// Print only warnings and errors (and the "Bound" line with --port 0).
     #[arg(long, short, conflicts_with = "verbose")]
     pub quiet: bool,
+    /// Serve the one connection inetd (`nowait`), xinetd or systemd
+    /// (`Accept=yes`) passes on fds 0 and 1; with --udp, the datagram
+    /// socket on fd 0 (inetd `wait`). Logs go to syslog by default.
+    #[arg(long, conflicts_with_all = ["host", "port"])]
+    pub inetd: bool,
+    /// With --inetd --udp: exit once no datagram has come for this many
+    /// seconds (inetd starts netlab again for the next one; 0: never).
+    /// Default: 60.
+    #[arg(long, value_name = "SECS", allow_negative_numbers = true,
+          value_parser = seconds, requires = "inetd",
+          // Or clap lets `--port P --exit-idle S` through: no --inetd can
+          // be required beside --port, which conflicts with it.
+          conflicts_with_all = ["host", "port"])]
+    pub exit_idle: Option<Duration>,
     #[command(flatten)]
     pub log: LogOptions,
 }
@@ -100,6 +117,9 @@ const OUTPUT_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Runs `netlab serve P`.
 pub fn run<P: Protocol>(args: ServeArgs<P>) -> ExitCode {
+    if args.engine.inetd {
+        return crate::inetd_mode::run(&args);
+    }
     let writers = match logging::start(&args.engine.log, args.engine.quiet, false) {
         Ok(writers) => writers,
         Err(problem) => return problem.report(),
