@@ -1,6 +1,8 @@
 //! A real inetd (Debian's `openbsd-inetd`) serving its five built-in
 //! services (echo, discard, daytime, chargen, time; TCP and UDP) in a
-//! network namespace of the test's own, for netlab's clients to talk to.
+//! network namespace of the test's own, for netlab's clients to talk to;
+//! or, with [`start_with`], a configuration of the test's (netlab itself
+//! as the external server, `netlab serve ... --inetd`).
 //! Included with `#[path]` by a test crate whose `util` module re-exports
 //! `tests/support/{peers,tools}.rs` (as `crates/cli/tests/util` does).
 //!
@@ -63,8 +65,18 @@ pub struct Inetd {
     nsenter: PathBuf,
 }
 
-/// Starts inetd, or says why not (see the module docs) and returns `None`.
+/// Starts inetd with its built-ins, or says why not (see the module docs)
+/// and returns `None`.
 pub fn start() -> Option<Inetd> {
+    start_with(&builtins(), (ADDR, DAYTIME))
+}
+
+/// Starts inetd with the configuration `config` (inetd.conf lines: an
+/// external server such as `netlab serve ... --inetd`), ready once a TCP
+/// connection to `ready` (its last stream entry, bound last) is accepted;
+/// or says why not and returns `None`. Inside the namespace, `127.0.0.1`
+/// and [`ADDR`] are both on loopback.
+pub fn start_with(config: &str, ready: (&str, u16)) -> Option<Inetd> {
     let inetd = require_inetd()?;
     let (Some(unshare), Some(nsenter), Some(_ip)) = (
         require_tool("unshare", "util-linux"),
@@ -76,7 +88,7 @@ pub fn start() -> Option<Inetd> {
     if !require_root("inetd's standard ports, in a network namespace of its own") {
         return None;
     }
-    let config = write_config();
+    let config = write_config(config);
     let mut cmd = Command::new(unshare);
     // `exec`: inetd takes the shell's pid, the one the guard kills. TZ=UTC
     // makes its daytime line UTC, to compare with the clock.
@@ -92,7 +104,7 @@ pub fn start() -> Option<Inetd> {
         config,
         nsenter,
     };
-    server.wait_ready();
+    server.wait_ready(ready);
     Some(server)
 }
 
@@ -111,12 +123,13 @@ impl Inetd {
         self.proc.stderr.all()
     }
 
-    /// Waits until stream daytime accepts (the last entry bound: see
-    /// [`SERVICES`]), probing from inside the namespace with bash's
-    /// `/dev/tcp`, up to the deadline; fails at once if inetd exits.
-    fn wait_ready(&self) {
+    /// Waits until `addr` accepts (stream daytime for the built-ins: the
+    /// last entry bound, see [`SERVICES`]), probing from inside the
+    /// namespace with bash's `/dev/tcp`, up to the deadline; fails at once
+    /// if inetd exits.
+    fn wait_ready(&self, (host, port): (&str, u16)) {
         let deadline = Instant::now() + DEADLINE;
-        let probe = format!("exec 3<>/dev/tcp/{ADDR}/{DAYTIME}");
+        let probe = format!("exec 3<>/dev/tcp/{host}/{port}");
         loop {
             let ok = self
                 .command("bash")
@@ -145,17 +158,23 @@ impl Drop for Inetd {
     }
 }
 
-/// inetd's configuration: every built-in on [`ADDR`], TCP and UDP.
-fn write_config() -> PathBuf {
-    use std::sync::atomic::{AtomicU32, Ordering};
-    static NEXT: AtomicU32 = AtomicU32::new(0);
-    let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    let path = std::env::temp_dir().join(format!("netlab-inetd-{}-{n}.conf", std::process::id()));
+/// inetd's configuration for its built-ins: every one on [`ADDR`], TCP and
+/// UDP.
+fn builtins() -> String {
     let mut text = String::new();
     for service in SERVICES {
         text += &format!("{ADDR}:{service} dgram udp wait root internal\n");
         text += &format!("{ADDR}:{service} stream tcp nowait root internal\n");
     }
+    text
+}
+
+/// Writes `text` to a configuration file of this process's own.
+fn write_config(text: &str) -> PathBuf {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let path = std::env::temp_dir().join(format!("netlab-inetd-{}-{n}.conf", std::process::id()));
     std::fs::write(&path, text).unwrap();
     path
 }
