@@ -57,6 +57,9 @@ const SERVICES: [&str; 5] = ["echo", "discard", "chargen", "time", "daytime"];
 /// Where `scripts/test` unpacks the package, below the workspace root.
 const UNPACKED: &str = "target/peers/openbsd-inetd/usr/sbin/inetd";
 
+/// Where `scripts/test` unpacks xinetd.
+const XINETD_UNPACKED: &str = "target/peers/xinetd/usr/sbin/xinetd";
+
 /// A running inetd in its own network namespace; killed (and the
 /// namespace with it) when dropped.
 pub struct Inetd {
@@ -77,7 +80,25 @@ pub fn start() -> Option<Inetd> {
 /// or says why not and returns `None`. Inside the namespace, `127.0.0.1`
 /// and [`ADDR`] are both on loopback.
 pub fn start_with(config: &str, ready: (&str, u16)) -> Option<Inetd> {
-    let inetd = require_inetd()?;
+    let inetd = require_unpacked("openbsd-inetd", UNPACKED, "NETLAB_INETD")?;
+    // `-d`: in the foreground, each entry and request on stderr.
+    spawn(&inetd, &["-d"], config, ready)
+}
+
+/// Starts Debian's xinetd (unpacked by `scripts/test` at
+/// `target/peers/xinetd`, or `$NETLAB_XINETD`) with the configuration
+/// `config` (xinetd.d entries) in the same kind of namespace, ready once a
+/// TCP connection to `ready` is accepted; or says why not and returns
+/// `None`. xinetd passes its servers no environment of its own (no TZ).
+pub fn start_xinetd(config: &str, ready: (&str, u16)) -> Option<Inetd> {
+    let xinetd = require_unpacked("xinetd", XINETD_UNPACKED, "NETLAB_XINETD")?;
+    // `-dontfork`: in the foreground, so the guard's kill ends it.
+    spawn(&xinetd, &["-dontfork", "-f"], config, ready)
+}
+
+/// Runs `program FLAGS... CONFIG` as the first process of a new network
+/// namespace.
+fn spawn(program: &Path, flags: &[&str], config: &str, ready: (&str, u16)) -> Option<Inetd> {
     let (Some(unshare), Some(nsenter), Some(_ip)) = (
         require_tool("unshare", "util-linux"),
         require_tool("nsenter", "util-linux"),
@@ -94,9 +115,10 @@ pub fn start_with(config: &str, ready: (&str, u16)) -> Option<Inetd> {
     // makes its daytime line UTC, to compare with the clock.
     cmd.args(["-n", "sh", "-c"])
         .arg(format!(
-            "ip link set lo up && ip addr add {ADDR}/24 dev lo && exec \"$0\" -d \"$1\""
+            "ip link set lo up && ip addr add {ADDR}/24 dev lo && exec \"$0\" \"$@\""
         ))
-        .arg(&inetd)
+        .arg(program)
+        .args(flags)
         .arg(&config)
         .env("TZ", "UTC");
     let server = Inetd {
@@ -154,6 +176,23 @@ impl Inetd {
 
 impl Drop for Inetd {
     fn drop(&mut self) {
+        // The servers it started that outlive their clients (a UDP `wait`
+        // server until its --exit-idle) are in its namespace: killed with
+        // it, found by that namespace, not by name.
+        let ns = |pid: &str| std::fs::read_link(format!("/proc/{pid}/ns/net")).ok();
+        if let Some(own) = ns(&self.proc.pid().to_string()) {
+            let pids: Vec<String> = std::fs::read_dir("/proc")
+                .into_iter()
+                .flatten()
+                .flatten()
+                .filter_map(|e| e.file_name().into_string().ok())
+                .filter(|pid| pid.bytes().all(|b| b.is_ascii_digit()))
+                .filter(|pid| ns(pid).as_ref() == Some(&own))
+                .collect();
+            if !pids.is_empty() {
+                let _ = Command::new("kill").arg("-KILL").args(&pids).status();
+            }
+        }
         let _ = std::fs::remove_file(&self.config);
     }
 }
@@ -179,22 +218,22 @@ fn write_config(text: &str) -> PathBuf {
     path
 }
 
-/// The inetd binary: `$NETLAB_INETD`, or `scripts/test`'s unpacked copy
+/// The binary of `package`: `$VARIABLE`, or `scripts/test`'s unpacked copy
 /// in the workspace's `target`. Missing: fails under CI, otherwise skips
 /// loudly.
-fn require_inetd() -> Option<PathBuf> {
-    if let Some(path) = std::env::var_os("NETLAB_INETD") {
+fn require_unpacked(package: &str, unpacked: &str, variable: &str) -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os(variable) {
         return Some(PathBuf::from(path));
     }
     // The including package's directory, or one above it: the workspace.
     let found = Path::new(env!("CARGO_MANIFEST_DIR"))
         .ancestors()
-        .map(|dir| dir.join(UNPACKED))
+        .map(|dir| dir.join(unpacked))
         .find(|path| path.is_file());
     if found.is_none() {
         let what = format!(
-            "openbsd-inetd is not unpacked at {UNPACKED} (`scripts/test` fetches it; \
-             or set NETLAB_INETD)"
+            "{package} is not unpacked at {unpacked} (`scripts/test` fetches it; \
+             or set {variable})"
         );
         let test = current_test();
         assert!(

@@ -175,6 +175,16 @@ fn next_message(syslog: &UnixDatagram) -> String {
     String::from_utf8_lossy(&buf[..n]).into_owned()
 }
 
+/// Reads syslog messages until one contains `what` (each `recv` bounded
+/// by the deadline, and so is their count).
+fn wait_syslog(syslog: &UnixDatagram, what: &str) {
+    let mut said = Vec::new();
+    while !said.iter().any(|m: &String| m.contains(what)) {
+        assert!(said.len() < 1000, "no {what:?} in syslog: {said:#?}");
+        said.push(next_message(syslog));
+    }
+}
+
 /// Syslog is the default log with --inetd: the usage line goes there,
 /// and so does the refusal of `--log stdout` (a log that cannot start).
 #[test]
@@ -417,15 +427,7 @@ fn the_documented_inetd_conf_lines_work_under_openbsd_inetd() {
     assert_eq!(text.lines().count(), 1, "{text:?}");
     assert_daytime_utc_now(&text);
     // The readiness probe's connection and the echo client's, each logged.
-    let mut said = Vec::new();
-    let deadline = Instant::now() + DEADLINE;
-    while !said.iter().any(|m: &String| m.contains("Read from client")) {
-        assert!(
-            Instant::now() < deadline,
-            "no echo lines in syslog: {said:#?}"
-        );
-        said.push(next_message(&syslog));
-    }
+    wait_syslog(&syslog, "Read from client");
     let _ = std::fs::remove_file(&path);
 }
 
@@ -472,4 +474,42 @@ fn inetd_runs_netlab_for_tcp_daytime_and_udp_echo() {
     }
     let _ = std::fs::remove_file(&log);
     let _ = std::fs::remove_file(&daytime_log);
+}
+
+/// docs/operators.md's xinetd.d entries, with netlab's real path and a
+/// syslog socket of the test's own, run by xinetd as written: echo TCP
+/// gives 64 KiB back exactly, daytime UDP (`wait = yes`) one line.
+#[test]
+fn the_documented_xinetd_entries_work_under_xinetd() {
+    let (syslog, path) = syslog_socket();
+    allow_everyone(&path);
+    let entries = doc_example("xinetd.d example").join("\n");
+    assert_eq!(entries.matches("server_args").count(), 2, "{entries}");
+    assert!(entries.contains("/usr/local/bin/netlab"), "{entries}");
+    let config = entries
+        .replace("/usr/local/bin/netlab", env!("CARGO_BIN_EXE_netlab"))
+        .replace(
+            "--inetd",
+            &format!("--inetd --syslog-socket {}", path.display()),
+        );
+    // xinetd binds every entry before it serves any.
+    let Some(xinetd) = inetd::start_xinetd(&(config + "\n"), ("127.0.0.1", inetd::ECHO)) else {
+        return;
+    };
+    let data = random_bytes(64 << 10, 0x71E7);
+    let out = netlab_in(&xinetd, &["connect", "echo", "127.0.0.1", "7"], &data);
+    assert_same_bytes(&out.stdout, &data);
+    // xinetd gives its servers no TZ: the line is in the machine's zone.
+    let out = netlab_in(
+        &xinetd,
+        &["connect", "daytime", "--udp", "127.0.0.1", "13"],
+        b"",
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.ends_with('\n') && text.lines().count() == 1,
+        "{text:?}"
+    );
+    wait_syslog(&syslog, "Read from client");
+    let _ = std::fs::remove_file(&path);
 }
