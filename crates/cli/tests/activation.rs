@@ -402,6 +402,8 @@ fn ready_once_listening_and_stopping_at_the_signal() {
     // Ready means served: the port accepts at once, no retry.
     let conn = TcpStream::connect(("127.0.0.1", server.port));
     assert!(conn.is_ok(), "{conn:?}");
+    // Closed, so that the shutdown has nothing to drain.
+    drop(conn);
     server.proc.signal("TERM");
     assert_eq!(notify.next(), "STOPPING=1\n");
     assert!(server.proc.wait_exit().success());
