@@ -18,10 +18,32 @@ use crate::getaddrinfo::LookupError;
 /// on. Only [`Error::Timeout`] has no source: the message says it.
 ///
 /// ```
-/// let err = netcore::Client::new().connect("nonexistent.invalid", 7).unwrap_err();
-/// assert_eq!(err.to_string(), "resolving nonexistent.invalid");
-/// let cause = std::error::Error::source(&err).unwrap();
-/// assert_eq!(cause.to_string(), "no such host");
+/// use std::io::ErrorKind;
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// // A port nothing listens on: bound (so no one else takes it), not listening.
+/// let closed = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)?;
+/// closed.bind(&"127.0.0.1:0".parse::<std::net::SocketAddr>()?.into())?;
+/// let port = closed.local_addr()?.as_socket().ok_or("an IP address")?.port();
+///
+/// let err = netcore::Client::new().connect("127.0.0.1", port).unwrap_err();
+/// assert_eq!(err.to_string(), format!("connecting to 127.0.0.1:{port}"));
+/// assert_eq!(err.io_kind(), ErrorKind::ConnectionRefused);
+/// // The cause is the source, in words once: what `{:#}` of anyhow prints.
+/// let cause = std::error::Error::source(&err).ok_or("a source")?;
+/// let cause = cause.downcast_ref::<std::io::Error>().ok_or("an io::Error")?;
+/// assert_eq!(netcore::describe(cause), "connection refused");
+///
+/// // The same port, bound again for a server: the address is taken.
+/// # struct Nothing;
+/// # impl netcore::DatagramServer for Nothing {
+/// #     fn respond(&self, _: &[u8], _: std::net::SocketAddr, _: &mut Vec<u8>) -> bool { false }
+/// # }
+/// let taken = netcore::DatagramBuilder::new("127.0.0.1:0".parse()?).serve(Nothing)?;
+/// let err = netcore::DatagramBuilder::new(taken.local_addr()).serve(Nothing).unwrap_err();
+/// assert!(matches!(err, netcore::Error::Bind { .. }));
+/// assert_eq!(err.to_string(), format!("binding {}", taken.local_addr()));
+/// assert_eq!(err.io_kind(), ErrorKind::AddrInUse);
+/// # Ok(()) }
 /// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

@@ -45,6 +45,55 @@ pub enum CloseReason {
 
 /// Something that happened in a server. Borrowed data lives only for the
 /// call; copy what you keep.
+///
+/// Events come to the [`Observer`] given to
+/// [`Builder::observer`](crate::Builder::observer), in order for any one
+/// connection. Their `Display` is one line of the server's log:
+///
+/// ```
+/// use std::sync::{Arc, Mutex};
+/// use std::time::Duration;
+/// use netcore::{Builder, CloseReason, Connection, ConnectionInfo, Event, Flow, Handler, Server};
+/// # struct Hi;
+/// # impl Handler for Hi {
+/// #     fn on_open(&mut self, c: &mut Connection<'_>) -> Flow { c.send(b"hi\n"); Flow::Close }
+/// #     fn on_data(&mut self, _: &mut Connection<'_>, _: &[u8]) -> Flow { Flow::Close }
+/// # }
+/// # struct HiServer;
+/// # impl Server for HiServer {
+/// #     type Handler = Hi;
+/// #     fn handler(&self, _: &ConnectionInfo) -> Hi { Hi }
+/// # }
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let seen = Arc::new(Mutex::new(Vec::new()));
+/// let log = seen.clone();
+/// let running = Builder::new("127.0.0.1:0".parse()?)
+///     .observer(move |event: &Event<'_>| {
+///         // Copy out what to keep: the event borrows from the server.
+///         let what = match event {
+///             Event::Listening { .. } => "listening".to_owned(),
+///             Event::Accepted { conn } => format!("accepted #{}", conn.id),
+///             Event::Closed { conn, reason: CloseReason::Handler, bytes_out, .. } => {
+///                 format!("closed #{} after {bytes_out} bytes", conn.id)
+///             }
+///             other => format!("{other}"),
+///         };
+///         log.lock().unwrap().push(what);
+///     })
+///     .serve(HiServer)?;
+///
+/// let mut stream = netcore::Client::new().connect_addr(running.local_addr())?;
+/// std::io::Read::read_to_end(&mut stream, &mut Vec::new())?;
+/// running.shutdown(Duration::from_secs(1));
+///
+/// let seen = seen.lock().unwrap();
+/// assert!(seen.contains(&"listening".to_owned()));
+/// let accepted = seen.iter().position(|e| e == "accepted #1").unwrap();
+/// let closed = seen.iter().position(|e| e == "closed #1 after 3 bytes").unwrap();
+/// assert!(accepted < closed);
+/// # Ok(()) }
+/// ```
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Event<'a> {

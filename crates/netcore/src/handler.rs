@@ -86,6 +86,41 @@ pub(crate) struct Asks {
 ///
 /// Bytes written here are sent by netcore as soon as the socket accepts
 /// them, in order, after the callback returns.
+///
+/// netcore makes one for each callback; a test can make one too
+/// ([`Connection::new`]) and drive a handler without any socket:
+///
+/// ```
+/// use std::io::Write;
+/// use netcore::{Connection, ConnectionInfo, Flow, Handler};
+///
+/// /// Greets the peer by address, then echoes.
+/// struct Greeter;
+///
+/// impl Handler for Greeter {
+///     fn on_open(&mut self, conn: &mut Connection<'_>) -> Flow {
+///         let peer = conn.peer_addr().map_or("?".to_owned(), |a| a.to_string());
+///         // `Connection` is also an `io::Write`.
+///         let _ = writeln!(conn, "hello, {peer}");
+///         Flow::Continue
+///     }
+///     fn on_data(&mut self, conn: &mut Connection<'_>, data: &[u8]) -> Flow {
+///         conn.send(data);
+///         Flow::Continue
+///     }
+/// }
+///
+/// let info = ConnectionInfo::new(1)
+///     .with_addrs("192.0.2.7:40000".parse().unwrap(), "127.0.0.1:7".parse().unwrap());
+/// let mut out = Vec::new();
+/// let mut conn = Connection::new(&info, &mut out);
+/// let mut handler = Greeter;
+/// assert_eq!(handler.on_open(&mut conn), Flow::Continue);
+/// assert_eq!(handler.on_data(&mut conn, b"ping\n"), Flow::Continue);
+/// assert_eq!(conn.queued(), 28);
+/// assert!(conn.handle().is_none(), "no engine behind a test's connection");
+/// assert_eq!(out, b"hello, 192.0.2.7:40000\nping\n");
+/// ```
 #[derive(Debug)]
 pub struct Connection<'a> {
     info: &'a ConnectionInfo,
@@ -221,10 +256,40 @@ impl io::Write for Connection<'_> {
 /// A handler that returns [`Flow::Close`] has its queued output sent and the
 /// connection closed. A handler that panics loses only its own connection.
 ///
+/// # Never block in a callback
+///
+/// Every callback runs on an event loop that serves many connections, one
+/// callback at a time: while one callback waits, no other connection of
+/// that loop is read, written, accepted or timed out. A `sleep`, a blocking
+/// read of a file or a socket, a DNS lookup ([`resolve`](crate::resolve)
+/// and [`getaddrinfo`](crate::getaddrinfo) block), a [`Client`](crate::Client)
+/// request, a lock held by a slow thread: each stalls every connection on
+/// the loop for as long as it lasts, and with one loop, the whole server.
+/// A callback should only look at what arrived, queue output and return.
+/// Instead of waiting:
+///
+/// - for time to pass, [`Connection::set_timer`]: [`Handler::on_timer`] is
+///   called when it is due;
+/// - for slow work (a lookup, a file, a computation), hand it to another
+///   thread with the connection's [`Connection::handle`]; when done, the
+///   thread leaves its result where the handler can take it and calls
+///   [`ConnHandle::wake`], and [`Handler::on_wake`] sends it (the `offload`
+///   example does this);
+/// - to send more than fits at once (a stream, a file), queue up to
+///   [`Connection::HIGH_WATER`] and ask [`Connection::notify_drained`]:
+///   [`Handler::on_drained`] is called when the peer has read enough (the
+///   `push` example; chargen's server), instead of looping until it is all
+///   sent.
+///
+/// netcore never waits on a socket inside a callback either: output is
+/// queued and written when the socket takes it.
+///
 /// ```
 /// use netcore::{Connection, Flow, Handler};
 ///
-/// /// Answers every chunk with its length, in decimal.
+/// /// Answers every chunk read with its length, in decimal. A chunk is
+/// /// whatever one read returned, not a line or a message: see
+/// /// [`LineFramer`](netcore::LineFramer) to answer lines.
 /// struct Count;
 ///
 /// impl Handler for Count {
@@ -333,7 +398,8 @@ pub trait Server: Send + Sync + 'static {
     /// The per-connection handler type.
     type Handler: Handler;
 
-    /// Make the handler for a just-accepted connection.
+    /// Make the handler for a just-accepted connection. Called on the event
+    /// loop, like the handler's callbacks, so it must not block either.
     fn handler(&self, conn: &ConnectionInfo) -> Self::Handler;
 }
 

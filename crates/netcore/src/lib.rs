@@ -8,26 +8,36 @@
 //! side; [`getaddrinfo`] is the resolver under every netlab program, its
 //! failures sorted by `EAI_*` code into a [`LookupError`].
 //!
+//! A whole protocol, in a dozen lines: the server answers each line with
+//! its length. TCP carries bytes, not lines, so a read may hold half a line
+//! or several; [`LineFramer`] hands out whole lines however the reads were
+//! cut.
+//!
 //! ```
 //! use std::io::{Read, Write};
 //! use std::time::Duration;
-//! use netcore::{Builder, Client, Connection, ConnectionInfo, Flow, Handler, Server};
+//! use netcore::{Builder, Client, Connection, ConnectionInfo, Flow, Handler, LineFramer, Server};
 //!
-//! /// Answers each line with its length: a whole protocol in a dozen lines.
+//! /// The service: one handler per connection.
 //! struct Lengths;
-//! struct LengthsHandler;
+//! /// One connection: the lines it has been cutting out of the reads.
+//! struct LengthsHandler(LineFramer);
 //!
 //! impl Handler for LengthsHandler {
 //!     fn on_data(&mut self, conn: &mut Connection<'_>, data: &[u8]) -> Flow {
-//!         conn.send(format!("{}\n", data.len()).as_bytes());
-//!         Flow::Continue
+//!         let framed = self.0.push(data, |line| {
+//!             // `line` ends in its newline, which is not counted.
+//!             conn.send(format!("{}\n", line.len() - 1).as_bytes());
+//!         });
+//!         // A line over the framer's limit is refused, not buffered on.
+//!         framed.map_or(Flow::Abort, |()| Flow::Continue)
 //!     }
 //! }
 //!
 //! impl Server for Lengths {
 //!     type Handler = LengthsHandler;
 //!     fn handler(&self, _conn: &ConnectionInfo) -> LengthsHandler {
-//!         LengthsHandler
+//!         LengthsHandler(LineFramer::new(1024))
 //!     }
 //! }
 //!
@@ -36,15 +46,38 @@
 //! let port = running.local_addr().port();
 //!
 //! let mut stream = Client::new().connect("127.0.0.1", port)?;
-//! stream.write_all(b"hello")?;
+//! // Two lines, the second cut across two writes: still two answers.
+//! stream.write_all(b"hello\nworld, ")?;
+//! stream.write_all(b"again\n")?;
 //! stream.half_close()?;
 //! let mut reply = String::new();
 //! stream.read_to_string(&mut reply)?;
-//! assert_eq!(reply, "5\n");
+//! assert_eq!(reply, "5\n12\n");
 //!
 //! running.shutdown(Duration::from_secs(1));
 //! # Ok(()) }
 //! ```
+//!
+//! # Where to go next
+//!
+//! - [`Handler`] and [`Connection`]: the callbacks and what a handler may
+//!   ask of netcore (output, [`Connection::notify_drained`] to push,
+//!   [`Connection::set_timer`], a [`ConnHandle`] for other threads). Read
+//!   the warning there: a callback must never block.
+//! - [`Running`] and [`ShutdownHandle`]: a started server, and how it
+//!   stops; [`Builder`] and [`DatagramBuilder`] for the limits and timeouts.
+//! - [`Event`] and [`Observer`]: what the server tells about itself.
+//! - [`Client`], [`Stream`] and [`DatagramClient`]: the client side;
+//!   [`Error`]: what fails, named by operation and address.
+//! - `examples/`, each run with `cargo run -p netlab-netcore --example NAME`:
+//!   `minimal_server` (a greeting and the close), `client` (connect, send,
+//!   half-close, print the reply), `line_lengths` (this protocol, in under
+//!   50 lines with its `main`), `push` (a chargen-like server that sends as
+//!   fast as the client reads), `offload` (slow work on a worker thread,
+//!   the answer sent back through a [`ConnHandle`]).
+//! - The protocol crates (`echo`, `daytime`, `time`, `discard`, `chargen`)
+//!   are netcore servers and clients of real RFCs, each with its own
+//!   `examples/`.
 //!
 //! # The engine
 //!

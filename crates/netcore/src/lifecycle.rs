@@ -149,6 +149,56 @@ pub struct ShutdownReport {
 
 /// A server whose event loops are running. Dropping it shuts the server
 /// down with no drain time and waits for the loops to exit.
+///
+/// [`Builder::serve`](crate::Builder::serve) and
+/// [`DatagramBuilder::serve`](crate::DatagramBuilder::serve) return one
+/// once the socket is bound and listening: a client may connect as soon as
+/// it exists, with no wait for readiness. Keep it for as long as the
+/// server should run; stop it with [`Running::shutdown`] here, or with a
+/// [`ShutdownHandle`] from another thread while this one [`Running::wait`]s.
+///
+/// ```
+/// use std::time::Duration;
+/// use netcore::{Builder, Connection, ConnectionInfo, Flow, Handler, Server};
+///
+/// /// Sends "bye" and closes.
+/// struct Bye;
+/// impl Handler for Bye {
+///     fn on_open(&mut self, conn: &mut Connection<'_>) -> Flow {
+///         conn.send(b"bye\n");
+///         Flow::Close
+///     }
+///     fn on_data(&mut self, _: &mut Connection<'_>, _: &[u8]) -> Flow {
+///         Flow::Close
+///     }
+/// }
+/// struct ByeServer;
+/// impl Server for ByeServer {
+///     type Handler = Bye;
+///     fn handler(&self, _: &ConnectionInfo) -> Bye {
+///         Bye
+///     }
+/// }
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// // Port 0: the system picks a free port; `local_addr` says which.
+/// let running = Builder::new("127.0.0.1:0".parse()?).name("bye").serve(ByeServer)?;
+/// let addr = running.local_addr();
+/// assert_ne!(addr.port(), 0);
+/// assert_eq!(&*running.local_addrs()[0].0, "bye");
+///
+/// let mut reply = String::new();
+/// let mut stream = netcore::Client::new().connect_addr(addr)?;
+/// std::io::Read::read_to_string(&mut stream, &mut reply)?;
+/// assert_eq!(reply, "bye\n");
+///
+/// // Stopped from another thread (a signal handler, say) while this one waits.
+/// let stopper = running.shutdown_handle();
+/// std::thread::spawn(move || stopper.shutdown(Duration::from_secs(1)));
+/// let report = running.wait();
+/// assert_eq!(report.forced, 0);
+/// # Ok(()) }
+/// ```
 #[must_use = "dropping a Running stops the server at once"]
 pub struct Running {
     locals: Vec<(Arc<str>, SocketAddr)>,

@@ -9,6 +9,33 @@ use crate::error::{Error, Result};
 
 /// A UDP socket connected to one server, from
 /// [`Client::udp`](crate::Client::udp).
+///
+/// Each [`DatagramClient::request`] is one datagram out and one back, sent
+/// again when the answer is late (UDP may drop either). The name is
+/// resolved once, when the client is made.
+///
+/// ```
+/// use std::time::Duration;
+/// # struct Upper;
+/// # impl netcore::DatagramServer for Upper {
+/// #     fn respond(&self, req: &[u8], _: std::net::SocketAddr, reply: &mut Vec<u8>) -> bool {
+/// #         reply.extend(req.iter().map(u8::to_ascii_uppercase));
+/// #         true
+/// #     }
+/// # }
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let running = netcore::DatagramBuilder::new("127.0.0.1:0".parse()?).serve(Upper)?;
+/// # let port = running.local_addr().port();
+/// // A server that answers each datagram in capitals.
+/// let client = netcore::Client::new()
+///     .read_timeout(Some(Duration::from_millis(500)))
+///     .retries(3);
+/// let server = client.udp("127.0.0.1", port)?;
+/// assert_eq!(server.request(b"hello")?, b"HELLO");
+/// assert_eq!(server.request(b"again")?, b"AGAIN");
+/// assert_eq!(server.peer_addr().port(), port);
+/// # Ok(()) }
+/// ```
 #[derive(Debug)]
 pub struct DatagramClient {
     socket: UdpSocket,
