@@ -46,6 +46,16 @@
 //! With [`Config::server_pid`], the [`Report`] also carries the server's CPU
 //! time per operation, read from `/proc` (see [`cpu`]): when load generator
 //! and server share two cores, that is the figure that stays honest.
+//!
+//! # Where to go next
+//!
+//! - [`Config`]: the target, the [`Workload`], the [`Transport`], how many
+//!   connections, for how long; [`run`] runs it, [`Progress`] watches it
+//!   from another thread.
+//! - [`Report`]: throughput, [`Latency`] percentiles, errors and
+//!   mismatches; its fields are what `netlab bench --json` prints.
+//! - `examples/bench_echo.rs`: an echo server and a load on it in one
+//!   program, `cargo run --release -p netlab-bench --example bench_echo -- [SECONDS]`.
 #![deny(missing_docs)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 

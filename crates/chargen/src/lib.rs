@@ -33,6 +33,15 @@
 //! [`Connection::HIGH_WATER`], and asks to be called again when it has
 //! drained ([`Connection::notify_drained`]), so a client that never reads
 //! costs at most that much.
+//!
+//! # Where to go next
+//!
+//! - [`Chargen`], the server for both transports; its handler is the model
+//!   of a netcore server that pushes.
+//! - [`receive`] and [`receive_udp`], the clients, and their [`Error`].
+//! - [`Generator`] and [`verify`]: the pattern, pure.
+//! - `examples/chargen_pair.rs`: the server and its client in one program,
+//!   `cargo run -p netlab-chargen --example chargen_pair -- [PORT] [LINES]`.
 #![deny(missing_docs)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 

@@ -28,6 +28,15 @@
 //! starts with a blank line), so it assumes no format. To read the time
 //! out of a reply, in the formats real servers send, see [`parse`]; [`fetch`]
 //! and [`fetch_udp`] take the reply with the local clock around it.
+//!
+//! # Where to go next
+//!
+//! - [`Daytime`], the server for both transports, and [`DaytimeFormat`]
+//!   for the line it sends.
+//! - [`query`], [`query_udp`], [`fetch`] and [`fetch_udp`], the clients,
+//!   and their [`Error`]; [`parse`] to read a reply.
+//! - `examples/daytime_pair.rs`: the server and its client in one program,
+//!   `cargo run -p netlab-daytime --example daytime_pair -- [PORT]`.
 #![deny(missing_docs)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
@@ -180,6 +189,22 @@ pub enum Error {
 
 /// Connects to `host:port` over TCP and copies everything the server sends
 /// to `out`, until the server closes. Returns the number of bytes.
+///
+/// ```
+/// use std::time::Duration;
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let running = netcore::Builder::new("127.0.0.1:0".parse()?).serve(daytime::Daytime::default())?;
+/// let port = running.local_addr().port();
+///
+/// let client = netcore::Client::new().timeout(Some(Duration::from_secs(5)));
+/// let mut reply = Vec::new();
+/// let n = daytime::query(&client, "127.0.0.1", port, &mut reply)?;
+/// assert_eq!(n as usize, reply.len());
+/// // The lecture's format, by default: `Wed Feb 11 16:32:10 2026`.
+/// assert!(daytime::parse::reply(&reply).is_ok());
+/// running.shutdown(Duration::from_secs(1));
+/// # Ok(()) }
+/// ```
 pub fn query(client: &Client, host: &str, port: u16, out: &mut dyn Write) -> Result<u64, Error> {
     let stream = client.connect(host, port)?;
     stream.receive_until_closed(&mut [0u8; 4096], |chunk| {
@@ -190,6 +215,21 @@ pub fn query(client: &Client, host: &str, port: u16, out: &mut dyn Write) -> Res
 
 /// Sends one empty datagram to `host:port` and copies the reply to `out`
 /// (with the client's read timeout and retries).
+///
+/// ```
+/// use std::time::Duration;
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let server = daytime::Daytime::default();
+/// let running = netcore::DatagramBuilder::new("127.0.0.1:0".parse()?).serve(server)?;
+/// let port = running.local_addr().port();
+///
+/// let client = netcore::Client::new().read_timeout(Some(Duration::from_secs(1)));
+/// let mut reply = Vec::new();
+/// daytime::query_udp(&client, "127.0.0.1", port, &mut reply)?;
+/// assert!(reply.ends_with(b"\n"));
+/// running.shutdown(Duration::from_secs(1));
+/// # Ok(()) }
+/// ```
 pub fn query_udp(
     client: &Client,
     host: &str,

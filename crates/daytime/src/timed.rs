@@ -30,6 +30,21 @@ pub struct TimedReply {
 /// Connects to `host:port` over TCP and reads the reply until the server
 /// closes, failing with [`Error::TooLong`] past `limit` bytes (a daytime
 /// reply is one line; a server that streams is no daytime server).
+///
+/// ```
+/// use std::time::Duration;
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let running = netcore::Builder::new("127.0.0.1:0".parse()?).serve(daytime::Daytime::default())?;
+/// let port = running.local_addr().port();
+///
+/// let client = netcore::Client::new().timeout(Some(Duration::from_secs(5)));
+/// let reply = daytime::fetch(&client, "127.0.0.1", port, 1024)?;
+/// // The server read its clock between these two of ours.
+/// assert!(reply.sent <= reply.received);
+/// assert!(daytime::parse::reply(&reply.bytes).is_ok());
+/// running.shutdown(Duration::from_secs(1));
+/// # Ok(()) }
+/// ```
 pub fn fetch(client: &Client, host: &str, port: u16, limit: usize) -> Result<TimedReply, Error> {
     let stream = client.connect(host, port)?;
     let sent = SystemTime::now();
@@ -56,6 +71,20 @@ pub fn fetch(client: &Client, host: &str, port: u16, limit: usize) -> Result<Tim
 
 /// Sends one empty datagram to `host:port` and takes the reply (with the
 /// client's read timeout and retries).
+///
+/// ```
+/// use std::time::Duration;
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let server = daytime::Daytime::default();
+/// let running = netcore::DatagramBuilder::new("127.0.0.1:0".parse()?).serve(server)?;
+/// let port = running.local_addr().port();
+///
+/// let client = netcore::Client::new().read_timeout(Some(Duration::from_secs(1)));
+/// let reply = daytime::fetch_udp(&client, "127.0.0.1", port)?;
+/// assert!(reply.bytes.ends_with(b"\n") && reply.sent <= reply.received);
+/// running.shutdown(Duration::from_secs(1));
+/// # Ok(()) }
+/// ```
 pub fn fetch_udp(client: &Client, host: &str, port: u16) -> Result<TimedReply, Error> {
     let socket = client.udp(host, port)?;
     let sent = SystemTime::now();

@@ -42,6 +42,24 @@ const BUF: usize = 64 * 1024;
 /// copied to `out` once the input has ended, so a wrong server shows. A
 /// server that stops reading fails the send after the client's write
 /// timeout.
+///
+/// ```
+/// use std::io::Read;
+/// use std::time::Duration;
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let running = netcore::Builder::new("127.0.0.1:0".parse()?).serve(discard::Discard)?;
+/// let port = running.local_addr().port();
+///
+/// let client = netcore::Client::new().timeout(Some(Duration::from_secs(5)));
+/// let input = std::io::repeat(b'x').take(1 << 20);
+/// let mut reply = Vec::new();
+/// let sent = discard::send(&client, "127.0.0.1", port, input, &mut reply)?;
+/// // Returned only once the server closed: it read all of it.
+/// assert_eq!(sent, 1 << 20);
+/// assert!(reply.is_empty(), "a discard server sends nothing");
+/// running.shutdown(Duration::from_secs(1));
+/// # Ok(()) }
+/// ```
 pub fn send(
     client: &Client,
     host: &str,
@@ -78,6 +96,18 @@ pub fn send(
 /// datagrams, and a server that is not there is noticed only when the
 /// ICMP "port unreachable" for an earlier datagram fails a later send.
 /// Returns the number of bytes sent.
+///
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let running = netcore::DatagramBuilder::new("127.0.0.1:0".parse()?).serve(discard::Discard)?;
+/// let port = running.local_addr().port();
+///
+/// let client = netcore::Client::new();
+/// let sent = discard::send_udp(&client, "127.0.0.1", port, &b"one\ntwo\n"[..])?;
+/// assert_eq!(sent, 8);
+/// running.shutdown(std::time::Duration::from_secs(1));
+/// # Ok(()) }
+/// ```
 pub fn send_udp(client: &Client, host: &str, port: u16, input: impl Read) -> Result<u64, Error> {
     // The client's options concern replies and connections; a send-only
     // UDP client has none of them.

@@ -18,6 +18,13 @@
 //! running.shutdown(Duration::from_secs(1));
 //! # Ok(()) }
 //! ```
+//!
+//! # Where to go next
+//!
+//! - [`Discard`], the server for both transports.
+//! - [`send`] and [`send_udp`], the clients, and their [`Error`].
+//! - `examples/discard_pair.rs`: the server and its client in one program,
+//!   `cargo run -p netlab-discard --example discard_pair -- [PORT] [BYTES]`.
 #![deny(missing_docs)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 

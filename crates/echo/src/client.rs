@@ -38,6 +38,24 @@ pub enum Error {
 /// keyboard. If the server closes first (a line-mode server), the session
 /// ends at once; the thread reading `input` is left to end with the
 /// process.
+///
+/// ```
+/// use std::time::Duration;
+/// use echo::{Echo, Mode};
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// // The lecture's line mode: one line echoed, then the server closes.
+/// let running = netcore::Builder::new("127.0.0.1:0".parse()?).serve(Echo::new(Mode::Line))?;
+/// let port = running.local_addr().port();
+///
+/// let client = netcore::Client::new().timeout(Some(Duration::from_secs(5)));
+/// let mut out = Vec::new();
+/// // `input` is read on a thread of its own (stdin, usually), hence owned.
+/// let input = std::io::Cursor::new(b"first\nsecond\n".to_vec());
+/// let received = echo::session(&client, "127.0.0.1", port, input, &mut out)?;
+/// assert_eq!((received, &out[..]), (6, &b"first\n"[..]));
+/// running.shutdown(Duration::from_secs(1));
+/// # Ok(()) }
+/// ```
 pub fn session(
     client: &Client,
     host: &str,
@@ -173,6 +191,21 @@ const MAX_UDP: usize = 65_507;
 /// `output`. The name is resolved once, before any input is read. Each
 /// request waits for its reply with the client's read timeout and retries.
 /// Returns the bytes received.
+///
+/// ```
+/// use std::time::Duration;
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let running = netcore::DatagramBuilder::new("127.0.0.1:0".parse()?).serve(echo::Echo::default())?;
+/// let port = running.local_addr().port();
+///
+/// let client = netcore::Client::new().read_timeout(Some(Duration::from_secs(1)));
+/// let mut out = Vec::new();
+/// // Two lines, two datagrams, two replies.
+/// echo::session_udp(&client, "127.0.0.1", port, &b"one\ntwo\n"[..], &mut out)?;
+/// assert_eq!(out, b"one\ntwo\n");
+/// running.shutdown(Duration::from_secs(1));
+/// # Ok(()) }
+/// ```
 pub fn session_udp(
     client: &Client,
     host: &str,

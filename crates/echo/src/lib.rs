@@ -22,6 +22,15 @@
 //! running.shutdown(Duration::from_secs(1));
 //! # Ok(()) }
 //! ```
+//!
+//! # Where to go next
+//!
+//! - [`Echo`], the server for both transports, and its [`Mode`].
+//! - [`session`] and [`session_udp`], the clients, and their [`Error`].
+//! - [`LineBuffer`]: line mode's pure state machine, tested without sockets.
+//! - `examples/echo_pair.rs`: the server and its client in one program,
+//!   `cargo run -p netlab-echo --example echo_pair -- [PORT] hello world`.
+//! - netcore's [`Handler`] docs, for how the server is written.
 #![deny(missing_docs)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 

@@ -59,7 +59,10 @@
 //! ```
 //!
 //! Next: the `netlab resolve` command in `docs/resolve.md`, which prints
-//! these results, and [`DnsServer`] for asking one server.
+//! these results, and [`DnsServer`] for asking one server. The example
+//! `examples/resolve_names.rs` is the lecture's `ipaddress.py` for any
+//! number of names and addresses:
+//! `cargo run -p netlab-resolve --example resolve_names -- localhost 127.0.0.1`.
 
 #![deny(missing_docs)]
 

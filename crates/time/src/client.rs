@@ -59,6 +59,22 @@ impl Reading {
 
 /// Connects to `host:port` over TCP and reads the server's 4 bytes until
 /// it closes.
+///
+/// ```
+/// use std::time::Duration;
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let running = netcore::Builder::new("127.0.0.1:0".parse()?).serve(time::Time::new())?;
+/// let port = running.local_addr().port();
+///
+/// let client = netcore::Client::new().timeout(Some(Duration::from_secs(5)));
+/// let reading = time::query(&client, "127.0.0.1", port)?;
+/// // One clock on both ends: the server's second falls within the
+/// // exchange, give or take the second RFC 868 rounds away.
+/// let server = reading.time();
+/// assert!(server + Duration::from_secs(1) >= reading.sent && server <= reading.received);
+/// running.shutdown(Duration::from_secs(1));
+/// # Ok(()) }
+/// ```
 pub fn query(client: &Client, host: &str, port: u16) -> Result<Reading, Error> {
     let stream = client.connect(host, port)?;
     let sent = SystemTime::now();
@@ -83,6 +99,22 @@ pub fn query(client: &Client, host: &str, port: u16) -> Result<Reading, Error> {
 /// datagram to port 37") and reads the reply, with the client's read
 /// timeout and retries. With a retry, `sent` is the first sending: the
 /// interval is then wider than the exchange, but still holds it.
+///
+/// ```
+/// use std::time::{Duration, SystemTime};
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// // A server whose clock says 2026-02-11 16:32:10 UTC.
+/// let at = SystemTime::UNIX_EPOCH + Duration::from_secs(1_770_827_530);
+/// let server = time::Time::new().clock(time::FixedClock(at));
+/// let running = netcore::DatagramBuilder::new("127.0.0.1:0".parse()?).serve(server)?;
+/// let port = running.local_addr().port();
+///
+/// let client = netcore::Client::new().read_timeout(Some(Duration::from_secs(1)));
+/// let reading = time::query_udp(&client, "127.0.0.1", port)?;
+/// assert_eq!(reading.time(), at);
+/// running.shutdown(Duration::from_secs(1));
+/// # Ok(()) }
+/// ```
 pub fn query_udp(client: &Client, host: &str, port: u16) -> Result<Reading, Error> {
     let socket = client.udp(host, port)?;
     let sent = SystemTime::now();

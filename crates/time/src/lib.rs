@@ -27,6 +27,14 @@
 //! The client side, [`query`] and [`query_udp`], returns a [`Reading`]:
 //! the value and the local clock around the exchange, from which a caller
 //! can estimate how far the two clocks are apart.
+//!
+//! # Where to go next
+//!
+//! - [`Time`], the server for both transports, with any [`Clock`].
+//! - [`query`] and [`query_udp`], the clients; [`Reading`] and [`Error`].
+//! - [`to_rfc868`] and [`from_rfc868`]: the 32-bit count and its 2036 wrap.
+//! - `examples/time_pair.rs`: the server and its client in one program,
+//!   `cargo run -p netlab-time --example time_pair -- [PORT]`.
 #![deny(missing_docs)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
