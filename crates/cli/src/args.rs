@@ -174,4 +174,54 @@ mod tests {
         assert!(host("  ").is_err());
         assert_eq!(host("::1%lo"), Ok("::1%lo".to_owned()));
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// Text a user might type for a number: digits, signs, dots,
+        /// exponents, suffixes, blanks, and anything else now and then.
+        const NUMBERISH: &str = "[ \\t]?[-+]?[0-9]{0,25}([.,][0-9]{0,5})?([eE][-+]?[0-9]{1,4})?[kKmMgGbBiIqQ]{0,3}[ ]?|\\PC{0,12}";
+
+        proptest! {
+            #[test]
+            fn no_text_makes_a_parser_panic(text in NUMBERISH) {
+                // Ok or Err, each with a message for the user; never a panic.
+                if let Ok(d) = seconds(&text) {
+                    prop_assert!(d <= Duration::from_secs_f64(MAX_SECONDS));
+                }
+                let _ = port(&text);
+                if let Ok(p) = server_port(&text) {
+                    prop_assert!(p >= 1);
+                }
+                let _ = host(&text);
+                prop_assert!(bytes(&text).map_or(true, |n| n >= 1));
+                prop_assert!(between(1u64, 1024)(&text).map_or(true, |n| (1..=1024).contains(&n)));
+                prop_assert!(between(-5i32, 5)(&text).map_or(true, |n| (-5..=5).contains(&n)));
+                prop_assert!(at_least(1usize)(&text).map_or(true, |n| n >= 1));
+                for parsed in [port(&text), server_port(&text)] {
+                    if let Err(message) = parsed {
+                        prop_assert!(!message.is_empty());
+                    }
+                }
+            }
+
+            #[test]
+            fn every_port_reads_back(p in any::<u16>(), pad in "[ ]{0,2}") {
+                prop_assert_eq!(port(&format!("{pad}{p}{pad}")), Ok(p));
+                prop_assert_eq!(server_port(&p.to_string()).is_ok(), p != 0);
+            }
+
+            #[test]
+            fn byte_counts_read_back_or_say_too_large(n in any::<u64>(), unit in 0usize..4) {
+                let (suffix, scale) = [("", 1u64), ("K", 1 << 10), ("M", 1 << 20), ("G", 1 << 30)][unit];
+                let parsed = bytes(&format!("{n}{suffix}"));
+                match n.checked_mul(scale) {
+                    Some(0) => prop_assert!(parsed.is_err()),
+                    Some(v) => prop_assert_eq!(parsed, Ok(v)),
+                    None => prop_assert!(parsed.unwrap_err().contains("too large")),
+                }
+            }
+        }
+    }
 }
