@@ -24,6 +24,12 @@ use crate::exit::{self, Code};
 
 /// Arguments of `netlab bench`.
 #[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Examples:
+  # 50 connections doing echo rounds for 10 seconds
+  netlab bench echo localhost 7777 -c 50 -d 10
+  # Upload throughput: 4 connections, 1 GiB each
+  netlab bench discard localhost 9999 -c 4 --bytes 1G")]
 pub struct BenchArgs {
     #[command(subcommand)]
     workload: BenchWorkload,
@@ -34,19 +40,41 @@ enum BenchWorkload {
     /// Echo (RFC 862): request/response rounds (send --size bytes, read
     /// them back, check, repeat), or with --bulk a stream echoed back
     /// concurrently; every byte is verified.
+    #[command(after_help = "\
+Examples:
+  # 50 connections, 64-byte rounds, for 10 seconds
+  netlab bench echo localhost 7777 -c 50 -d 10
+  # Over UDP, 8 requests in flight per socket, as one JSON object
+  netlab bench echo localhost 7777 --udp --depth 8 --json
+  # Bulk: each connection streams 100 MiB and reads it back
+  netlab bench echo localhost 7777 --bulk 100M")]
     Echo(EchoArgs),
     /// Daytime (RFC 867): concurrent connectors that connect, read the
     /// line to end-of-file, close and start over (UDP: an empty datagram,
     /// a line back).
+    #[command(after_help = "\
+Examples:
+  # Connections per second, 20 connectors for 5 seconds
+  netlab bench daytime localhost 55555 -c 20
+  # With the server's CPU time per connection (its process id)
+  netlab bench daytime localhost 55555 --server-pid 4242")]
     Daytime(DaytimeArgs),
     /// Discard (RFC 863): upload throughput. Each connection streams
     /// --bytes, half-closes and waits for the server's close, which
     /// confirms every byte arrived; runs until all are done, ignoring
     /// --duration.
+    #[command(after_help = "\
+Examples:
+  # 4 connections, each uploading 1 GiB
+  netlab bench discard localhost 9999 -c 4 --bytes 1G")]
     Discard(StreamArgs),
     /// Chargen (RFC 864): download throughput. Each connection reads
     /// --bytes, every byte checked against the chargen pattern; runs until
     /// all are done, ignoring --duration.
+    #[command(after_help = "\
+Examples:
+  # 4 connections, each downloading (and checking) 1 GiB
+  netlab bench chargen localhost 1919 -c 4 --bytes 1G")]
     Chargen(StreamArgs),
 }
 

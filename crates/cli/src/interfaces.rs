@@ -20,7 +20,13 @@ use crate::exit::{Code, Problem};
 /// Arguments of `netlab interfaces`.
 #[derive(Debug, Args)]
 #[command(after_help = "Exit codes: 0 ok, 64 no interface of that name \
-(the line names those that exist), 71 the interfaces cannot be read.")]
+(the line names those that exist), 71 the interfaces cannot be read.
+
+Examples:
+  # Every interface, as a table
+  netlab interfaces
+  # Only the loopback interface, as JSON
+  netlab interfaces lo --json")]
 pub struct InterfacesArgs {
     /// Show only this interface (e.g. eth0, wlan0, lo).
     #[arg(value_name = "NAME")]

@@ -23,7 +23,14 @@ Exit codes: 0 every lookup answered; 64 bad arguments (a bad --server); 68 a \
 name does not exist or has no address; 69 the DNS server refused or cannot be \
 reached; 74 a reply that makes no sense; 75 a temporary failure or a timeout. \
 With several failures, the one that retrying will not fix wins: \
-64 > 74 > 69 > 68 > 75.";
+64 > 74 > 69 > 68 > 75.
+
+Examples:
+  # The lecture's ipaddress.py
+  netlab resolve cs.princeton.edu
+  # Every address and the canonical name; then a reverse lookup
+  netlab resolve --all localhost
+  netlab resolve 127.0.0.1";
 
 /// Arguments of `netlab resolve`.
 #[derive(Debug, Args)]

@@ -42,6 +42,13 @@ const STANDARD: [(&str, u16); 5] = [
 
 /// Arguments of `netlab serve all`.
 #[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  # All five, TCP and UDP: echo on 10007, discard 10009, daytime 10013,
+  # chargen 10019, time 10037
+  netlab serve all --port-offset 10000
+  # The services a TOML file names (docs/services.md); SIGHUP re-reads it
+  netlab serve all --config netlab.toml")]
 pub struct AllArgs {
     /// Address to bind every service to: an IPv4 or IPv6 address or a host
     /// name. Default: all interfaces, IPv4 and IPv6.

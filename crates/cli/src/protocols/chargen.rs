@@ -20,6 +20,17 @@ impl Protocol for Chargen {
     const NAME: &'static str = "chargen";
     const ABOUT: &'static str =
         "RFC 864: an endless stream of 72-character lines (UDP: one line per datagram).";
+    const SERVE_EXAMPLES: &'static str = "\
+Examples:
+  # The endless character stream on port 1919 (UDP: one line per datagram)
+  netlab serve chargen --port 1919
+  netlab serve chargen --port 1919 --udp";
+    const CONNECT_EXAMPLES: &'static str = "\
+Examples:
+  # The first ten lines
+  netlab connect chargen localhost 1919 | head -n 10
+  # One line, in one UDP datagram
+  netlab connect chargen localhost 1919 --udp";
     type ServeOptions = NoOptions;
     type ConnectOptions = NoOptions;
     type Server = ::chargen::Chargen;

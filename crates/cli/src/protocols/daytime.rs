@@ -57,6 +57,18 @@ const MAX_DATAGRAM: usize = 65_507;
 impl Protocol for Daytime {
     const NAME: &'static str = "daytime";
     const ABOUT: &'static str = "RFC 867: one line with the date and time.";
+    const SERVE_EXAMPLES: &'static str = "\
+Examples:
+  # The lecture's daytime server, on port 55555
+  netlab serve daytime --port 55555
+  # inetd's line (UTC, CR LF) over UDP, on a free port it prints
+  netlab serve daytime --port 0 --udp --utc --crlf";
+    const CONNECT_EXAMPLES: &'static str = "\
+Examples:
+  # Print the server's line
+  netlab connect daytime localhost 55555
+  # Read the time NIST sends, and how far off the local clock is
+  netlab connect daytime time-a.nist.gov 13 --parse";
     type ServeOptions = ServeOptions;
     type ConnectOptions = ConnectOptions;
     type Server = ::daytime::Daytime;

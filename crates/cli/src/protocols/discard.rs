@@ -19,6 +19,14 @@ pub struct Discard;
 impl Protocol for Discard {
     const NAME: &'static str = "discard";
     const ABOUT: &'static str = "RFC 863: everything received is thrown away, nothing sent.";
+    const SERVE_EXAMPLES: &'static str = "\
+Examples:
+  # Throw away whatever clients send, on port 9999
+  netlab serve discard --port 9999";
+    const CONNECT_EXAMPLES: &'static str = "\
+Examples:
+  # Send a file; exits once the server has closed (so has read it all)
+  netlab connect discard localhost 9999 < notes.txt";
     type ServeOptions = NoOptions;
     type ConnectOptions = NoOptions;
     type Server = ::discard::Discard;

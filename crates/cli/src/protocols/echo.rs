@@ -35,6 +35,18 @@ enum Mode {
 impl Protocol for Echo {
     const NAME: &'static str = "echo";
     const ABOUT: &'static str = "RFC 862: every byte sent back.";
+    const SERVE_EXAMPLES: &'static str = "\
+Examples:
+  # Every byte back until the client closes (RFC 862), on port 7777
+  netlab serve echo --port 7777
+  # The lecture's echoserver.py: one line back, then close
+  netlab serve echo --port 55556 --mode line";
+    const CONNECT_EXAMPLES: &'static str = "\
+Examples:
+  # Send a line, print what comes back
+  echo 'Hello, COS 333' | netlab connect echo localhost 7777
+  # The same in one UDP datagram, reported as one JSON object
+  echo hello | netlab connect echo localhost 7777 --udp --json";
     type ServeOptions = ServeOptions;
     type ConnectOptions = NoOptions;
     type Server = ::echo::Echo;

@@ -54,6 +54,12 @@ pub trait Protocol: std::fmt::Debug + 'static {
     const NAME: &'static str;
     /// One line for `--help`: the RFC and what the service does.
     const ABOUT: &'static str;
+    /// The end of `netlab serve NAME --help` (and of its part of `netlab
+    /// man`): `Examples:`, then an example or two, each a `# what it does`
+    /// line and the command, indented by two spaces.
+    const SERVE_EXAMPLES: &'static str;
+    /// The end of `netlab connect NAME --help`, as [`Self::SERVE_EXAMPLES`].
+    const CONNECT_EXAMPLES: &'static str;
     /// `netlab serve NAME`'s own options, beside the [`EngineOptions`].
     type ServeOptions: clap::Args + std::fmt::Debug;
     /// `netlab connect NAME`'s own options, beside the [`ClientOptions`].
@@ -96,7 +102,8 @@ macro_rules! protocols {
         pub enum Serve {
             $(
                 #[command(name = <$protocol as Protocol>::NAME,
-                          about = <$protocol as Protocol>::ABOUT)]
+                          about = <$protocol as Protocol>::ABOUT,
+                          after_help = <$protocol as Protocol>::SERVE_EXAMPLES)]
                 $variant(crate::serve::ServeArgs<$protocol>),
             )+
             /// Every service from one process: echo on N+7, discard N+9,
@@ -144,7 +151,8 @@ macro_rules! protocols {
         pub enum Connect {
             $(
                 #[command(name = <$protocol as Protocol>::NAME,
-                          about = <$protocol as Protocol>::ABOUT)]
+                          about = <$protocol as Protocol>::ABOUT,
+                          after_help = <$protocol as Protocol>::CONNECT_EXAMPLES)]
                 $variant(crate::connect::ConnectArgs<$protocol>),
             )+
         }

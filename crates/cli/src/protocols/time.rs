@@ -30,6 +30,17 @@ pub struct ConnectOptions {
 impl Protocol for Time {
     const NAME: &'static str = "time";
     const ABOUT: &'static str = "RFC 868: the time as 32-bit seconds since 1900.";
+    const SERVE_EXAMPLES: &'static str = "\
+Examples:
+  # RFC 868 time on port 3737, over TCP; then over UDP
+  netlab serve time --port 3737
+  netlab serve time --port 3737 --udp";
+    const CONNECT_EXAMPLES: &'static str = "\
+Examples:
+  # The server's time, and how far off the local clock is
+  netlab connect time localhost 3737
+  # Only the 32-bit number, asked over UDP
+  netlab connect time localhost 3737 --udp --raw";
     type ServeOptions = NoOptions;
     type ConnectOptions = ConnectOptions;
     type Server = ::time::Time;
