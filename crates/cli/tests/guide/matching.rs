@@ -85,9 +85,13 @@ pub fn port_map(command: &str) -> Vec<(u32, u32)> {
             continue;
         }
         if i > 0 && words[i - 1] == "--port-offset" {
-            let offset = (0..100)
-                .map(|_| u32::from(free_port()).saturating_sub(40))
-                .find(|&o| o >= 1024 && SERVICE_PORTS.iter().all(|p| port_free(o + p)))
+            // Below the ephemeral range (32768 and up on Linux), where
+            // other tests' client sockets come and go: an offset found
+            // free there stays free.
+            let seed = std::process::id();
+            let offset = (0..500u32)
+                .map(|k| 10_000 + (seed.wrapping_mul(7919).wrapping_add(k * 331)) % 22_000)
+                .find(|&o| SERVICE_PORTS.iter().all(|p| port_free(o + p)))
                 .expect("a free --port-offset");
             map.push((n, offset));
             map.extend(SERVICE_PORTS.iter().map(|p| (n + p, offset + p)));
