@@ -163,15 +163,8 @@ fn every_client_against_one_serve_all() {
 /// last `Listening` line. Should another program take one of them first,
 /// netlab exits with an error and another N is tried.
 fn serve_all() -> (Proc, u16) {
-    for _ in 0..5 {
-        let offset = free_port("127.0.0.1") - 7;
-        let free = ALL.iter().all(|(_, port)| {
-            let addr = ("127.0.0.1", offset + port);
-            std::net::TcpListener::bind(addr).is_ok() && std::net::UdpSocket::bind(addr).is_ok()
-        });
-        if !free {
-            continue;
-        }
+    for attempt in 0..5 {
+        let offset = util::free_offset(std::process::id() ^ attempt);
         let mut cmd = netlab();
         cmd.args(["serve", "all", "--host", "127.0.0.1", "--port-offset"])
             .arg(offset.to_string());

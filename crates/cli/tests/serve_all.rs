@@ -22,19 +22,6 @@ fn addr(port: u16) -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], port))
 }
 
-/// An offset whose ten ports (TCP and UDP) were free a moment ago.
-fn free_offset(seed: u16) -> u16 {
-    (0..200u16)
-        .map(|i| 20_000 + (seed.wrapping_mul(7919).wrapping_add(i * 331)) % 40_000)
-        .find(|&offset| {
-            STANDARD.iter().all(|(_, p)| {
-                TcpListener::bind(addr(offset + p)).is_ok()
-                    && UdpSocket::bind(addr(offset + p)).is_ok()
-            })
-        })
-        .expect("no free port offset")
-}
-
 fn tcp_exchange(port: u16, send: &[u8], want: usize) -> Vec<u8> {
     let mut s = connect_when_ready(addr(port));
     s.write_all(send).unwrap();
@@ -60,7 +47,7 @@ fn udp_exchange(port: u16, send: &[u8]) -> Vec<u8> {
 
 #[test]
 fn every_service_on_its_offset_port_tcp_and_udp_with_one_shutdown() {
-    let offset = free_offset(std::process::id() as u16);
+    let offset = util::free_offset(std::process::id());
     let mut cmd = netlab();
     cmd.args(["serve", "all", "--host", "127.0.0.1", "--port-offset"])
         .arg(offset.to_string());
@@ -115,7 +102,7 @@ fn ring_line(n: usize) -> Vec<u8> {
 
 #[test]
 fn no_udp_serves_tcp_alone() {
-    let offset = free_offset(std::process::id() as u16 ^ 0x5a5a);
+    let offset = util::free_offset(std::process::id() ^ 0x5a5a);
     let mut cmd = netlab();
     cmd.args([
         "serve",

@@ -17,7 +17,7 @@ mod honest;
 #[path = "soak/hostile.rs"]
 mod hostile;
 
-use std::net::{SocketAddr, TcpListener, UdpSocket};
+use std::net::{SocketAddr, UdpSocket};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -143,19 +143,6 @@ fn addr(port: u16) -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], port))
 }
 
-/// An offset whose ten ports (TCP and UDP) were free a moment ago.
-fn free_offset(seed: u16) -> u16 {
-    (0..200u16)
-        .map(|i| 20_000 + (seed.wrapping_mul(7919).wrapping_add(i * 331)) % 40_000)
-        .find(|&offset| {
-            [7, 9, 13, 19, 37].iter().all(|p| {
-                TcpListener::bind(addr(offset + p)).is_ok()
-                    && UdpSocket::bind(addr(offset + p)).is_ok()
-            })
-        })
-        .expect("no free port offset")
-}
-
 fn vm_rss(pid: i32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
     let kib: u64 = status
@@ -215,7 +202,7 @@ fn hundreds_of_clients_honest_and_hostile_for_a_bounded_time() {
         secs > warmup.as_secs() + 2,
         "NETLAB_SOAK_SECS must be at least 8"
     );
-    let offset = free_offset(std::process::id() as u16);
+    let offset = util::free_offset(std::process::id());
     let ports = Ports {
         echo: offset + 7,
         discard: offset + 9,

@@ -104,6 +104,26 @@ pub fn free_port(ip: &str) -> u16 {
     l.local_addr().unwrap().port()
 }
 
+/// The ports of `netlab serve all` relative to `--port-offset`.
+pub const SERVE_ALL_PORTS: [u16; 5] = [7, 9, 13, 19, 37];
+
+/// A `--port-offset` whose ten ports (TCP and UDP on 127.0.0.1) were free
+/// a moment ago, tried in an order that `seed` varies. The offsets lie
+/// below the ephemeral range (32768 and up on Linux), where other tests'
+/// client sockets come and go, so one found free stays free.
+pub fn free_offset(seed: u32) -> u16 {
+    (0..500u32)
+        .map(|k| 10_000 + (seed.wrapping_mul(7919).wrapping_add(k * 331)) % 22_000)
+        .filter_map(|o| u16::try_from(o).ok())
+        .find(|&offset| {
+            SERVE_ALL_PORTS.iter().all(|p| {
+                let addr = ("127.0.0.1", offset + p);
+                TcpListener::bind(addr).is_ok() && std::net::UdpSocket::bind(addr).is_ok()
+            })
+        })
+        .expect("no free port offset")
+}
+
 /// Connects to `addr` again and again until it accepts, up to the deadline
 /// (for a server whose output says nothing, as with `-q`).
 pub fn connect_when_ready(addr: SocketAddr) -> TcpStream {
