@@ -23,8 +23,11 @@ pub use daytime_time::daytime_time;
 pub use dns_answer::dns_answer;
 pub use udp_request::udp_request;
 
+/// A target's body: bytes in, a panic only on a bug.
+pub type Target = fn(&[u8]);
+
 /// Every target by name, as its folder under `fuzz/corpus/` is named.
-pub const TARGETS: [(&str, fn(&[u8])); 4] = [
+pub const TARGETS: [(&str, Target); 4] = [
     ("address", address),
     ("dns_answer", dns_answer),
     ("daytime_time", daytime_time),

@@ -146,3 +146,54 @@ fn an_offset_behind_and_a_fraction() {
     );
     assert_eq!(report.json()["server_time"], "2026-02-11T21:30:45.200Z");
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Any instant from year 1 to 9999, as a daytime server could write it.
+    fn instant() -> impl Strategy<Value = DateTime<Utc>> {
+        (-62_135_596_800i64..253_402_300_799).prop_map(|s| DateTime::from_timestamp(s, 0).unwrap())
+    }
+
+    /// Any local clock from 1970 to 2200.
+    fn clock() -> impl Strategy<Value = SystemTime> {
+        (0u64..7_258_118_400).prop_map(|s| SystemTime::UNIX_EPOCH + Duration::from_secs(s))
+    }
+
+    proptest! {
+        // What `connect daytime --parse` and `connect time` print, for any
+        // line or value a server sends and any local clock and zone: a
+        // report, never a panic.
+        #[test]
+        fn any_server_time_gives_a_report(
+            t in instant(),
+            which in 0usize..4,
+            // Real zones: within 14 hours, whole minutes.
+            offset in (-840i32..=840).prop_map(|m| m * 60),
+            sent in clock(),
+            rtt_ms in 0u64..100_000,
+            raw in any::<u32>(),
+        ) {
+            let zone = FixedOffset::east_opt(offset).unwrap();
+            let line = match which {
+                0 => t.format("%a %b %e %H:%M:%S %Y").to_string(),
+                1 => t.with_timezone(&zone).to_rfc3339(),
+                2 => t.format("%d %b %Y %H:%M:%S EST").to_string(),
+                _ => t.format("%Y-%m-%dT%H:%M:%S.%fZ").to_string(),
+            };
+            let parsed = daytime::parse::reply(line.as_bytes()).unwrap();
+            let exchange = Exchange { sent, received: sent + Duration::from_millis(rtt_ms) };
+            for report in [
+                for_daytime(&parsed, &exchange, &zone),
+                for_time(&time::Reading::new(raw, exchange.sent, exchange.received), &zone),
+            ] {
+                prop_assert!(report.estimate.offset.is_finite());
+                let mut out = Vec::new();
+                print(&report, Output::Human, &mut out).unwrap();
+                print(&report, Output::Json, &mut out).unwrap();
+                prop_assert!(!out.is_empty());
+            }
+        }
+    }
+}
