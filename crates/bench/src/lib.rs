@@ -315,7 +315,7 @@ impl Progress {
 #[non_exhaustive]
 pub enum Error {
     /// Not a single connection to the server could be opened.
-    #[error("connecting to {addr}: {source}")]
+    #[error("connecting to {addr}")]
     Connect {
         /// The server's address.
         addr: SocketAddr,
@@ -335,7 +335,7 @@ pub enum Error {
     },
     /// A system call the load generator needs failed (creating the event
     /// loop, a thread, reading `/proc`).
-    #[error("{what}: {source}")]
+    #[error("{what}")]
     Io {
         /// What was being done.
         what: String,

@@ -77,6 +77,16 @@ fn a_refused_connect_says_refused_once() {
             )
         );
     }
+    // The load generator says it the same way: the cause once, in words.
+    let out = run(&["bench", "echo", "127.0.0.1", &port, "-d", "0.2"]);
+    assert_error(&out, 69);
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "netlab: connecting to 127.0.0.1:{port}: connection refused \
+             (is the server running on that port?)\n"
+        )
+    );
 }
 
 #[test]
