@@ -85,6 +85,25 @@ fn misplaced_option(e: &clap::Error, words: &[String]) -> Option<String> {
         .map(|sub| sub.get_name())
         .collect();
     match owners.as_slice() {
+        // `connect echo --port 5`: the server's option, or the other way round.
+        [] if !command.has_subcommands() && path.len() == 3 => {
+            let counterpart = match path[1].as_str() {
+                "serve" => "connect",
+                "connect" => "serve",
+                _ => return None,
+            };
+            let other = root
+                .find_subcommand(counterpart)?
+                .find_subcommand(&path[2])?;
+            takes(other, option).then(|| {
+                format!(
+                    "{option} is an option of netlab {counterpart} {}, not of {}; see {} --help",
+                    path[2],
+                    path.join(" "),
+                    path.join(" ")
+                )
+            })
+        }
         [] => None,
         _ if command.has_subcommands() => Some(format!(
             "name the protocol first: {at} {} ... {option}",
@@ -167,6 +186,24 @@ mod tests {
             hint.as_deref(),
             Some(
                 "name the protocol first: netlab serve daytime|echo|time|discard|chargen ... --port"
+            )
+        );
+    }
+
+    #[test]
+    fn a_servers_option_given_to_the_client_says_whose_it_is() {
+        let (_, hint) = usage_line(&["netlab", "connect", "echo", "127.0.0.1", "7", "--port", "5"]);
+        assert_eq!(
+            hint.as_deref(),
+            Some(
+                "--port is an option of netlab serve echo, not of netlab connect echo; see netlab connect echo --help"
+            )
+        );
+        let (_, hint) = usage_line(&["netlab", "serve", "time", "-p", "0", "--raw"]);
+        assert_eq!(
+            hint.as_deref(),
+            Some(
+                "--raw is an option of netlab connect time, not of netlab serve time; see netlab serve time --help"
             )
         );
     }
