@@ -1,5 +1,6 @@
 //! Accepting: taking connections from a service's listener up to its
-//! limit, making each one's handler and core, and the accept policy. Every
+//! limit, dealing them over the loops (see [`crate::handoff`]), making each
+//! one's handler and core, and the accept policy. Every
 //! `accept(2)` error is sorted into "the backlog is empty", "that one
 //! connection failed, take the next", or "out of a resource, pause
 //! accepting" (with a backoff, never a busy spin), and the accept loop
@@ -15,11 +16,14 @@ use crate::event::{CloseReason, Event};
 use crate::event_loop::{BACKOFF_MAX, BACKOFF_MIN, Loop, LoopSocket, Slot};
 use crate::handle::ConnHandle;
 use crate::handler::ConnectionInfo;
+use crate::handoff::Handoff;
 use crate::services::Socket;
 use crate::stream_io::Conn;
 use crate::timers::Key;
 
-/// Connections accepted per service per turn of the loop.
+/// Connections accepted per service per turn of the loop, per loop they
+/// are dealt to: each loop's share of a turn is as many as it would have
+/// accepted for itself.
 const ACCEPTS_PER_TURN: usize = 64;
 
 impl Loop {
@@ -32,14 +36,41 @@ impl Loop {
     }
 
     /// Accepts from service `s` until the backlog is empty, the service is
-    /// at its connection limit, or a resource error pauses accepting.
+    /// at its connection limit, or a resource error pauses accepting; then
+    /// hands each other loop its share at once and opens this loop's own.
     pub(crate) fn accept(&mut self, s: usize) {
+        if self.spread.alone() {
+            return self.take_backlog(s);
+        }
+        self.take_backlog(s);
+        self.spread.send();
+        let me = self.spread.me;
+        let mut own = std::mem::take(&mut self.spread.batches[me]);
+        for h in own.drain(..) {
+            self.open_connection(h.service, h.stream, h.peer);
+        }
+        self.spread.batches[me] = own;
+    }
+
+    /// Opens the connections other loops accepted for this one.
+    pub(crate) fn open_handoffs(&mut self) {
+        let mut incoming = std::mem::take(&mut self.spread.incoming);
+        self.mailbox.inbox.take(&mut incoming);
+        for h in incoming.drain(..) {
+            self.open_connection(h.service, h.stream, h.peer);
+        }
+        self.spread.incoming = incoming;
+    }
+
+    /// The accept loop proper: with one loop, each connection opens as it
+    /// is accepted; with more, it is dealt to a loop's batch.
+    fn take_backlog(&mut self, s: usize) {
         let shared = self.shared.clone();
         let Socket::Tcp(service) = &shared.services[s] else {
             return;
         };
         let control = &shared.control;
-        let mut budget = ACCEPTS_PER_TURN;
+        let mut budget = ACCEPTS_PER_TURN * self.spread.loops.len().max(1);
         while self.accept_resume.is_none() && !control.stopping() {
             let LoopSocket::Tcp(Some(listener)) = &self.sockets[s] else {
                 return;
@@ -57,7 +88,15 @@ impl Loop {
             match listener.accept() {
                 Ok((stream, peer)) => {
                     self.backoff = BACKOFF_MIN;
-                    self.open_connection(s, stream, peer);
+                    if self.spread.alone() {
+                        self.open_connection(s, stream, peer);
+                    } else {
+                        self.spread.deal(Handoff {
+                            service: s,
+                            stream,
+                            peer,
+                        });
+                    }
                 }
                 Err(e) => {
                     service.give_back_slot(control);

@@ -13,6 +13,7 @@ use crate::error::{Error, Result};
 use crate::event::Observer;
 use crate::event_loop::{Loop, LoopMailbox, LoopSocket, WAKER};
 use crate::handler::{DatagramServer, Server};
+use crate::handoff::Spread;
 use crate::lifecycle::{Control, Running, spawn_loops};
 use crate::observers::Silent;
 use crate::policy::RateLimiter;
@@ -205,21 +206,37 @@ impl Engine {
             services,
             next_id: AtomicU64::new(1),
         });
-        let mut loops = Vec::with_capacity(threads);
-        let mut wakers = Vec::with_capacity(threads);
+        let mut polls = Vec::with_capacity(threads);
+        let mut mailboxes = Vec::with_capacity(threads);
         for _ in 0..threads {
             let poll = Poll::new().map_err(engine)?;
             let waker = Arc::new(Waker::new(poll.registry(), WAKER).map_err(engine)?);
+            mailboxes.push(Arc::new(LoopMailbox::new(waker)));
+            polls.push(poll);
+        }
+        let mailboxes: Arc<[Arc<LoopMailbox>]> = mailboxes.into();
+        let wakers = mailboxes.iter().map(|m| m.waker.clone()).collect();
+        let mut loops = Vec::with_capacity(threads);
+        for (me, poll) in polls.into_iter().enumerate() {
+            let registry = poll.registry();
             let mut mine = Vec::with_capacity(sockets.len());
+            // The k-th TCP listener is accepted from by loop k alone (mod
+            // the loops), which deals its connections to all of them.
+            let mut tcp = 0;
             for (i, socket) in sockets.iter().enumerate() {
-                let registry = poll.registry();
                 mine.push(match socket {
                     ServiceSocket::Tcp(l) => {
-                        let mut l = mio::net::TcpListener::from_std(l.try_clone().map_err(engine)?);
-                        registry
-                            .register(&mut l, Token(i), Interest::READABLE)
-                            .map_err(engine)?;
-                        LoopSocket::Tcp(Some(l))
+                        tcp += 1;
+                        if (tcp - 1) % threads != me {
+                            LoopSocket::Tcp(None)
+                        } else {
+                            let l = l.try_clone().map_err(engine)?;
+                            let mut l = mio::net::TcpListener::from_std(l);
+                            registry
+                                .register(&mut l, Token(i), Interest::READABLE)
+                                .map_err(engine)?;
+                            LoopSocket::Tcp(Some(l))
+                        }
                     }
                     ServiceSocket::Udp(u) => {
                         let mut u = mio::net::UdpSocket::from_std(u.try_clone().map_err(engine)?);
@@ -230,13 +247,12 @@ impl Engine {
                     }
                 });
             }
-            wakers.push(waker.clone());
-            let mailbox = Arc::new(LoopMailbox::new(waker));
             loops.push(Loop::new(
                 poll,
                 shared.clone(),
                 mine,
-                mailbox,
+                mailboxes[me].clone(),
+                Spread::new(mailboxes.clone(), me),
                 output_budget / threads,
             ));
         }

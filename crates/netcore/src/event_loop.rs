@@ -1,8 +1,9 @@
-//! One event loop: a mio poll over every service's socket (its own copy
-//! of each TCP listener and UDP socket) and the connections it accepted,
-//! a min-heap of their deadlines, and a mailbox for commands from other
-//! threads. An engine runs [`Engine::threads`](crate::Engine::threads) of
-//! them over the same sockets.
+//! One event loop: a mio poll over its own copy of every UDP socket, the
+//! TCP listeners it accepts from for all loops (see [`crate::handoff`]),
+//! and the connections it serves; a min-heap of their deadlines; and a
+//! mailbox for commands and handed-off connections from other threads. An
+//! engine runs [`Engine::threads`](crate::Engine::threads) of them over the
+//! same sockets.
 //!
 //! Tokens: `0..services` are the services' sockets, then one per
 //! connection slot; the waker has its own. Readiness is edge-triggered.
@@ -16,6 +17,7 @@ use mio::{Events, Poll, Token};
 use crate::event::{CloseReason, Event};
 use crate::handle::{Command, Mailbox};
 use crate::handler::ConnectionInfo;
+use crate::handoff::{Inbox, Spread};
 use crate::services::{Shared, Socket};
 use crate::stream_io::{Conn, Drive};
 use crate::timers::{Key, Timers};
@@ -23,11 +25,13 @@ use crate::udp::Datagrams;
 
 pub(crate) const WAKER: Token = Token(usize::MAX);
 
-/// Commands for this loop's connections, and the waker that announces them.
+/// Commands for this loop's connections, connections other loops
+/// accepted for it, and the waker that announces both.
 pub(crate) struct LoopMailbox {
     /// `None` once the loop has exited: a handle kept by another thread
     /// must not fill a queue nobody reads.
     commands: Mutex<Option<Vec<(Key, Command)>>>,
+    pub inbox: Inbox,
     pub waker: Arc<mio::Waker>,
 }
 
@@ -35,6 +39,7 @@ impl LoopMailbox {
     pub fn new(waker: Arc<mio::Waker>) -> Self {
         LoopMailbox {
             commands: Mutex::new(Some(Vec::new())),
+            inbox: Inbox::default(),
             waker,
         }
     }
@@ -86,6 +91,8 @@ pub(crate) struct Loop {
     pub shared: Arc<Shared>,
     pub sockets: Vec<LoopSocket>,
     pub mailbox: Arc<LoopMailbox>,
+    /// Where this loop's accepted connections go, and what it was handed.
+    pub spread: Spread,
     pub slots: Vec<Slot>,
     pub free: Vec<usize>,
     /// Connections to drive again without waiting for readiness.
@@ -121,6 +128,7 @@ impl Loop {
         shared: Arc<Shared>,
         sockets: Vec<LoopSocket>,
         mailbox: Arc<LoopMailbox>,
+        spread: Spread,
         budget: usize,
     ) -> Self {
         let has_udp = sockets.iter().any(|s| matches!(s, LoopSocket::Udp(_)));
@@ -129,6 +137,7 @@ impl Loop {
             shared,
             sockets,
             mailbox,
+            spread,
             slots: Vec::new(),
             free: Vec::new(),
             again: Vec::new(),
@@ -168,7 +177,10 @@ impl Loop {
                         }
                     }
                 }
-                if self.open_here() == 0 {
+                // Connections accepted for this loop before the stop are
+                // served and drained like the others.
+                self.open_handoffs();
+                if self.open_here() == 0 && self.mailbox.inbox.close_if_empty() {
                     break;
                 }
                 if control
@@ -176,7 +188,10 @@ impl Loop {
                     .is_some_and(|d| Instant::now() >= d)
                 {
                     self.close_all(CloseReason::Shutdown);
-                    break;
+                    if self.mailbox.inbox.close_if_empty() {
+                        break;
+                    }
+                    // Handed a last batch meanwhile: open and close it too.
                 }
             }
             let timeout = if self.again.is_empty()
@@ -197,9 +212,10 @@ impl Loop {
             for event in events.iter() {
                 match event.token() {
                     WAKER => {
-                        // Shutdown (checked above), commands, or a slot
-                        // freed up under a connection limit.
+                        // Shutdown (checked above), commands, connections
+                        // handed over, or a slot freed up under a limit.
                         self.run_commands();
+                        self.open_handoffs();
                         self.accept_all();
                     }
                     Token(t) if t < self.sockets.len() => match self.sockets[t] {

@@ -120,6 +120,7 @@ mod framing;
 mod getaddrinfo;
 mod handle;
 mod handler;
+mod handoff;
 mod inetd;
 mod lifecycle;
 mod loop_guard;
