@@ -3,15 +3,20 @@
 //! whether netcore bound the listener or adopted it. Each connection is
 //! counted by the name of the thread that made its handler (`netcore-N`),
 //! and closed as soon as it is counted, so no descriptor limit is needed.
+//! And what the hand-off must not change: the connection limit, and a
+//! shutdown that stops accepting at once and drains every loop.
+
+mod util;
 
 use std::collections::HashMap;
-use std::io::Read;
+use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use netcore::{Builder, Connection, ConnectionInfo, Flow, Handler, Server};
+use util::{Echo, any_local_v4, connect};
 
 const LOOPS: usize = 4;
 const CONNECTIONS: usize = 10_000;
@@ -108,4 +113,83 @@ fn accepts_on_an_adopted_listener_spread_evenly_too() {
     connect_many(running.local_addr());
     running.shutdown(Duration::from_secs(5));
     assert_even(&tally);
+}
+
+/// Sends `word` and reads its echo.
+fn echo(s: &mut TcpStream, word: &[u8]) -> Vec<u8> {
+    s.write_all(word).unwrap();
+    let mut got = vec![0; word.len()];
+    s.read_exact(&mut got).unwrap();
+    got
+}
+
+#[test]
+fn a_shutdown_drains_the_connections_of_every_loop_and_accepts_no_more() {
+    let running = Builder::new(any_local_v4())
+        .threads(LOOPS)
+        .serve(Echo)
+        .unwrap();
+    let addr = running.local_addr();
+    // Two per loop, dealt in turn.
+    let mut open: Vec<_> = (0..2 * LOOPS).map(|_| connect(addr)).collect();
+    for s in &mut open {
+        assert_eq!(echo(s, b"before"), b"before");
+    }
+    let stopper = running.shutdown_handle();
+    stopper.shutdown(Duration::from_secs(30));
+    // Refused as soon as the accepting loop has closed the listener.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match TcpStream::connect_timeout(&addr, Duration::from_secs(1)) {
+            Err(e) if e.kind() == ErrorKind::ConnectionRefused => break,
+            _ => assert!(Instant::now() < deadline, "still accepting after shutdown"),
+        }
+        thread::yield_now();
+    }
+    for s in &mut open {
+        assert_eq!(echo(s, b"during"), b"during");
+    }
+    drop(open);
+    let report = running.wait();
+    assert_eq!((report.drained, report.forced), (2 * LOOPS, 0));
+}
+
+#[test]
+fn the_connection_limit_holds_across_loops() {
+    // One slot: with two or more, the last is kept for new sources, and
+    // every client here comes from 127.0.0.1.
+    let running = Builder::new(any_local_v4())
+        .threads(LOOPS)
+        .max_connections(1)
+        .serve(Echo)
+        .unwrap();
+    let addr = running.local_addr();
+    let mut first = connect(addr);
+    assert_eq!(echo(&mut first, b"1"), b"1");
+    // The next ones wait in the backlog, unserved, while one is open...
+    let mut waiting: Vec<_> = (0..LOOPS).map(|_| connect(addr)).collect();
+    for s in &mut waiting {
+        s.write_all(b"2").unwrap();
+    }
+    waiting[0]
+        .set_read_timeout(Some(Duration::from_millis(300)))
+        .unwrap();
+    let mut buf = [0u8; 1];
+    let early = waiting[0].read(&mut buf);
+    assert!(
+        early
+            .as_ref()
+            .is_err_and(|e| matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut)),
+        "served past the limit: {early:?}"
+    );
+    // ...and are served one at a time as each closes, whichever loop
+    // each lands on.
+    drop(first);
+    for mut s in waiting {
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        s.read_exact(&mut buf).unwrap();
+        assert_eq!(&buf, b"2");
+        assert_eq!(running.open_connections(), 1);
+    }
+    running.shutdown(Duration::from_secs(1));
 }
