@@ -230,11 +230,14 @@ pub fn report(message: impl Message, hint: Option<&str>, code: Code) -> ExitCode
         log::error!(target: crate::logging::SERVE, "{line}");
         return code.into();
     }
-    // Never panics on a closed stderr, unlike eprintln!.
-    let _ = match hint {
-        Some(hint) => writeln!(io::stderr(), "netlab: {message} ({hint})"),
-        None => writeln!(io::stderr(), "netlab: {message}"),
+    // One write(2) for the whole line, so a reader never sees half of it
+    // (stderr is unbuffered: writeln! would write each piece on its own);
+    // never panics on a closed stderr, unlike eprintln!.
+    let line = match hint {
+        Some(hint) => format!("netlab: {message} ({hint})\n"),
+        None => format!("netlab: {message}\n"),
     };
+    let _ = io::stderr().write_all(line.as_bytes());
     code.into()
 }
 
