@@ -126,6 +126,13 @@ impl Handler for EchoHandler {
         }
     }
 
+    /// Stream mode sends back every byte unseen, so netcore may echo it in
+    /// the kernel (zero-copy, when nothing watches the data); line mode
+    /// looks at the bytes.
+    fn passthrough(&self) -> bool {
+        matches!(self, EchoHandler::Stream)
+    }
+
     fn on_eof(&mut self, conn: &mut Connection<'_>) {
         if let EchoHandler::Line(buf) = self {
             // The client half-closed mid-line: echo what came, as the
@@ -182,6 +189,13 @@ mod tests {
         let (out, flow) = run(Echo::new(Mode::Stream), &[&all[..100], &all[100..]], true);
         assert_eq!(out, all);
         assert_eq!(flow, Flow::Continue);
+    }
+
+    #[test]
+    fn only_stream_mode_echoes_unseen() {
+        let info = ConnectionInfo::new(1);
+        assert!(Echo::new(Mode::Stream).handler(&info).passthrough());
+        assert!(!Echo::new(Mode::Line).handler(&info).passthrough());
     }
 
     #[test]

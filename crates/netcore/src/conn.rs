@@ -80,6 +80,11 @@ pub(crate) struct Core<H> {
     write_blocked_since: Option<Instant>,
     pub bytes_in: u64,
     pub bytes_out: u64,
+    /// Bytes echoed into a kernel pipe (zero-copy echo) and not yet sent:
+    /// they go out before the queue, and count as queued output.
+    piped: usize,
+    /// The pipe may be full: reading waits until some of it is sent.
+    pipe_full: bool,
     /// The earliest entry this connection has in its loop's timer heap.
     pub scheduled: Option<Instant>,
 }
@@ -101,6 +106,8 @@ impl<H: Handler> Core<H> {
             write_blocked_since: None,
             bytes_in: 0,
             bytes_out: 0,
+            piped: 0,
+            pipe_full: false,
             scheduled: None,
         }
     }
@@ -173,9 +180,57 @@ impl<H: Handler> Core<H> {
         Ok(true)
     }
 
+    /// Whether bytes may be echoed in the kernel now: the handler asked
+    /// ([`Handler::passthrough`]), the connection is open and reading, and
+    /// nothing waits in the queue that the echo would overtake.
+    pub fn may_splice(&self) -> bool {
+        self.phase == Phase::Open
+            && !self.peer_eof
+            && self.queued() == 0
+            && self.handler.passthrough()
+    }
+
+    /// Bytes echoed into the pipe and not yet sent.
+    pub fn piped(&self) -> usize {
+        self.piped
+    }
+
+    /// Whether reading into the pipe waits for some of it to be sent.
+    pub fn pipe_full(&self) -> bool {
+        self.pipe_full
+    }
+
+    /// `n` bytes of input went into the pipe, to be echoed.
+    pub fn spliced_in(&mut self, n: usize) {
+        self.piped += n;
+        self.bytes_in += n as u64;
+        self.last_read = Instant::now();
+    }
+
+    /// The pipe took no more, maybe because it is full: stop reading until
+    /// the peer takes some of the echo.
+    pub fn pipe_stalled(&mut self) {
+        self.pipe_full = true;
+    }
+
+    /// The peer took `n` bytes from the pipe.
+    pub fn spliced_out(&mut self, n: usize) {
+        self.piped -= n;
+        self.bytes_out += n as u64;
+        let now = Instant::now();
+        self.last_write = now;
+        self.write_blocked_since = None;
+        if self.pipe_full {
+            // Reading resumes: as past the high-water mark, the peer's
+            // silence while we did not read is not its fault.
+            self.pipe_full = false;
+            self.last_read = now;
+        }
+    }
+
     /// What to do next.
     pub fn next(&self) -> Next {
-        let queued = self.queued();
+        let queued = self.queued() + self.piped;
         match self.phase {
             Phase::Aborted => Next::Close(CloseReason::Refused),
             Phase::Open if self.peer_eof => {
@@ -283,7 +338,10 @@ impl<H: Handler> Core<H> {
     fn read_timeout_applies(&self) -> bool {
         // Not while we stopped reading (back-pressure): the peer may well
         // have sent more.
-        self.phase == Phase::Open && !self.peer_eof && self.queued() <= Connection::HIGH_WATER
+        self.phase == Phase::Open
+            && !self.peer_eof
+            && self.queued() <= Connection::HIGH_WATER
+            && !self.pipe_full
     }
 
     /// Handles whatever is due at `now`: a timeout closes (`Err`), the

@@ -340,6 +340,26 @@ pub trait Handler: Send + 'static {
         let _ = conn;
         Flow::Continue
     }
+
+    /// Whether this handler, for now, only echoes: its `on_data` sends back
+    /// exactly the bytes it is given, unchanged and in order, and has
+    /// nothing else to do with them. Then netcore may echo without calling
+    /// `on_data` at all, moving the bytes socket → pipe → socket with
+    /// `splice(2)` so they are never copied into user space (stream-mode
+    /// echo; not an echo that looks at lines).
+    ///
+    /// Asked before each read while nothing is queued, so a handler may
+    /// turn it on after a greeting, or off. netcore takes the fast path
+    /// only on Linux, when the observer does not want the data
+    /// ([`Observer::wants_data`](crate::Observer::wants_data)), and when
+    /// the kernel splices these sockets; otherwise it calls `on_data` as
+    /// usual, which must therefore echo too. While it is taken, `on_data`
+    /// is not called, and the peer's end-of-file, the timeouts, the
+    /// handle's wake and close, and the byte counts of the `Closed` event
+    /// work as on the ordinary path. The default is `false`.
+    fn passthrough(&self) -> bool {
+        false
+    }
 }
 
 impl<H: Handler + ?Sized> Handler for Box<H> {
@@ -360,6 +380,9 @@ impl<H: Handler + ?Sized> Handler for Box<H> {
     }
     fn on_wake(&mut self, conn: &mut Connection<'_>) -> Flow {
         (**self).on_wake(conn)
+    }
+    fn passthrough(&self) -> bool {
+        (**self).passthrough()
     }
 }
 

@@ -130,6 +130,7 @@ mod observers;
 mod policy;
 mod services;
 mod socket;
+mod splice;
 mod stream_io;
 mod timers;
 mod udp;

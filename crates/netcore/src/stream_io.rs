@@ -5,6 +5,10 @@
 //! socket is drained (no speculative read that would only return
 //! `EAGAIN`). A connection gets at most [`READ_BUDGET`] reads (or
 //! `on_drained` calls) per turn, so a flood cannot starve the others.
+//!
+//! A connection whose handler only echoes may have its bytes moved in the
+//! kernel instead (socket → pipe → socket, [`crate::splice`]): the pipe's
+//! bytes go out before the queue, and count as output waiting.
 
 use std::io::{self, Read, Write};
 use std::time::Instant;
@@ -15,6 +19,7 @@ use crate::conn::{Core, Next};
 use crate::event::CloseReason;
 use crate::handler::Handler;
 use crate::lifecycle::Control;
+use crate::splice::{self, Pipe};
 
 /// Reads per connection per turn of the loop.
 const READ_BUDGET: usize = 16;
@@ -58,6 +63,10 @@ pub(crate) struct Conn {
     /// Readiness reported end-of-file or an error: a short read does not
     /// mean the socket is drained.
     hangup: bool,
+    /// The pipe lent to this connection while it holds echoed bytes.
+    pipe: Option<Pipe>,
+    /// `splice(2)` failed as unsupported here: read and write as usual.
+    no_splice: bool,
 }
 
 impl Conn {
@@ -70,6 +79,8 @@ impl Conn {
             // read is tried before readiness says so.
             readable: false,
             hangup: false,
+            pipe: None,
+            no_splice: false,
         }
     }
 
@@ -111,8 +122,12 @@ impl Conn {
         true
     }
 
-    /// Writes queued output until it is all sent or the socket is full.
+    /// Writes the pipe's bytes, then queued output, until it is all sent
+    /// or the socket is full.
     pub fn flush(&mut self, control: &Control) -> io::Result<()> {
+        if !self.flush_pipe()? {
+            return Ok(());
+        }
         while self.core.queued() > 0 {
             match self.stream.write(self.core.output()) {
                 Ok(n) => self.core.wrote(n, control),
@@ -125,6 +140,84 @@ impl Conn {
             }
         }
         Ok(())
+    }
+
+    /// Sends what the pipe holds; an emptied pipe goes back to the pool.
+    /// Returns whether the pipe is empty.
+    fn flush_pipe(&mut self) -> io::Result<bool> {
+        let Some(pipe) = &self.pipe else {
+            return Ok(true);
+        };
+        while self.core.piped() > 0 {
+            match splice::drain(pipe, &self.stream, self.core.piped()) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => self.core.spliced_out(n),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.core.write_blocked(Instant::now());
+                    return Ok(false);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        if let Some(pipe) = self.pipe.take() {
+            splice::give_back(pipe);
+        }
+        Ok(true)
+    }
+
+    /// Reads from the socket into a pipe, when the fast path applies;
+    /// `None` when it does not, and the caller reads as usual.
+    fn splice_read(&mut self, control: &Control) -> Option<Result<(), Pumped>> {
+        if self.no_splice || control.wants_data || !self.core.may_splice() {
+            return None;
+        }
+        let pipe = match self.pipe.take() {
+            Some(pipe) => pipe,
+            // Out of descriptors, say: this read goes the ordinary way.
+            None => splice::borrow().ok()?,
+        };
+        let result = splice::fill(&self.stream, &pipe, splice::FILL_CHUNK);
+        let held = self.core.piped();
+        if held > 0 || matches!(result, Ok(n) if n > 0) {
+            self.pipe = Some(pipe);
+        } else {
+            splice::give_back(pipe);
+        }
+        Some(match result {
+            Ok(0) => {
+                self.readable = false;
+                self.core
+                    .received_eof(control)
+                    .map_err(|r| Drive::Close(r).into())
+            }
+            Ok(n) => {
+                // A short move may mean the pipe is out of room rather
+                // than the socket drained: keep reading until it says.
+                self.core.spliced_in(n);
+                Ok(())
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                if held == 0 {
+                    self.readable = false;
+                } else {
+                    // Socket empty or pipe full, the error does not say:
+                    // wait for the peer to take some of the echo, which a
+                    // writable edge will announce.
+                    self.core.pipe_stalled();
+                }
+                Ok(())
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => Ok(()),
+            Err(e) if splice::unsupported(&e) => {
+                self.no_splice = true;
+                return None;
+            }
+            Err(e) => Err(Pumped {
+                drive: Drive::Close(CloseReason::Error),
+                error: Some(("reading from", e)),
+            }),
+        })
     }
 
     /// Moves bytes both ways until the socket would block, the core says
@@ -162,13 +255,18 @@ impl Conn {
                 }
                 Next::Read => {}
             }
-            if !self.readable || (over_budget && self.core.queued() > 0) {
+            if !self.readable || (over_budget && self.core.queued() > 0) || self.core.pipe_full() {
                 return Drive::Open.into();
             }
             if budget == 0 {
                 return Drive::Again.into();
             }
             budget -= 1;
+            match self.splice_read(control) {
+                Some(Ok(())) => continue,
+                Some(Err(pumped)) => return pumped,
+                None => {}
+            }
             let want = if over_budget { SMALL_READ } else { buf.len() };
             let buf = &mut buf[..want];
             let step = match self.stream.read(buf) {
