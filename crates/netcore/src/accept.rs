@@ -96,6 +96,11 @@ impl Loop {
                             stream,
                             peer,
                         });
+                        // In a flood, the other loops get theirs every
+                        // round of accepts, not only at the turn's end.
+                        if budget % ACCEPTS_PER_TURN == 0 {
+                            self.spread.send();
+                        }
                     }
                 }
                 Err(e) => {

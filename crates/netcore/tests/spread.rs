@@ -115,6 +115,35 @@ fn accepts_on_an_adopted_listener_spread_evenly_too() {
     assert_even(&tally);
 }
 
+#[test]
+fn a_burst_is_dealt_evenly_too() {
+    // Connections made faster than they are served wait in the backlog,
+    // and the accepting loop takes many in one turn, handing them over in
+    // batches.
+    const BURST: usize = 512;
+    let tally = Tally::default();
+    let running = Builder::new(any_local_v4())
+        .threads(LOOPS)
+        .backlog(1024)
+        .serve(tally.clone())
+        .unwrap();
+    let addr = running.local_addr();
+    let burst: Vec<_> = (0..BURST).map(|_| connect(addr)).collect();
+    for mut s in burst {
+        let mut reply = Vec::new();
+        s.read_to_end(&mut reply).unwrap();
+        assert_eq!(reply, b".");
+    }
+    running.shutdown(Duration::from_secs(5));
+    let counts = tally.0.lock().unwrap().clone();
+    assert_eq!(counts.values().sum::<usize>(), BURST, "{counts:?}");
+    for i in 0..LOOPS {
+        let served = counts.get(&format!("netcore-{i}")).copied().unwrap_or(0);
+        let mean = BURST / LOOPS;
+        assert!(served.abs_diff(mean) * 5 <= mean, "loop {i}: {counts:?}");
+    }
+}
+
 /// Sends `word` and reads its echo.
 fn echo(s: &mut TcpStream, word: &[u8]) -> Vec<u8> {
     s.write_all(word).unwrap();
