@@ -357,6 +357,11 @@ pub trait Handler: Send + 'static {
     /// is not called, and the peer's end-of-file, the timeouts, the
     /// handle's wake and close, and the byte counts of the `Closed` event
     /// work as on the ordinary path. The default is `false`.
+    ///
+    /// `splice(2)` into a socket the peer has reset raises `SIGPIPE` (it
+    /// has no `MSG_NOSIGNAL`). Rust programs ignore `SIGPIPE` from the
+    /// start, so this only matters to a program that restores its default
+    /// action: such a program must not turn this on.
     fn passthrough(&self) -> bool {
         false
     }
