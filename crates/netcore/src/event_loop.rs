@@ -159,9 +159,10 @@ impl Loop {
             let control = self.shared.control.clone();
             if control.stopping() {
                 // Stop accepting and receiving at once: the kernel refuses
-                // new clients once every loop has closed its copy. Deregister
-                // first: other loops' copies keep the socket open, and with
-                // it this poll's interest in it.
+                // new clients once the accepting loop has closed its copy of
+                // a listener (a UDP socket: once every loop has). Deregister
+                // first: other copies keep the socket open, and with it this
+                // poll's interest in it.
                 let registry = self.poll.registry();
                 for socket in &mut self.sockets {
                     match socket {
