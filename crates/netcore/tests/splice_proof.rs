@@ -98,8 +98,9 @@ fn the_fast_path_is_taken_only_when_asked_and_unwatched() {
     let watched = quiet().observer(WithData(|_: &Event<'_>| {}));
     assert_eq!(pipes_while_stalled(watched, Splicer(true), false), 0);
 
-    // Many connections that echoed once and went idle hold no pipe each:
-    // the loop keeps only its small pool.
+    // Many connections that echoed a byte and went idle hold no pipe: a
+    // small request is echoed with plain reads and writes, which cost it
+    // less than a pipe does; only a streaming peer takes the fast path.
     let before = pipes();
     let running = Builder::new(any_local_v4())
         .threads(1)
@@ -116,7 +117,7 @@ fn the_fast_path_is_taken_only_when_asked_and_unwatched() {
         })
         .collect();
     let gained = pipes() - before;
-    assert!((2..=2 * 64).contains(&gained), "{gained} pipe ends");
+    assert_eq!(gained, 0, "{gained} pipe ends");
     drop(clients);
     running.shutdown(Duration::from_secs(1));
 }
