@@ -189,9 +189,9 @@ impl Builder {
     }
 
     /// How many event-loop threads serve connections (at least 1), when
-    /// [`Builder::serve`] starts an engine for this service alone. Each
-    /// accepts from the same listening socket and owns the connections it
-    /// accepted.
+    /// [`Builder::serve`] starts an engine for this service alone. One loop
+    /// accepts from the listening socket and deals the connections out
+    /// round-robin; each loop owns the connections it was dealt.
     ///
     /// The default is half the cores, rounded up. A loop is busy only while
     /// there is work, and the kernel's network stack and the clients
