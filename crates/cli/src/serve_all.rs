@@ -36,11 +36,11 @@ pub use service::{Refusal, Shared, add};
 
 /// The classic services and their standard ports.
 const STANDARD: [(&str, u16); 5] = [
-    ("echo", 7),
-    ("discard", 9),
-    ("daytime", 13),
-    ("chargen", 19),
-    ("time", 37),
+    ("echo", ::echo::PORT),
+    ("discard", ::discard::PORT),
+    ("daytime", ::daytime::PORT),
+    ("chargen", ::chargen::PORT),
+    ("time", ::time::PORT),
 ];
 
 /// Arguments of `netlab serve all`.
