@@ -196,7 +196,7 @@ impl Loop {
         }
         // The lean path (daytime): greet and close without ever registering
         // the socket, when the greeting fits the socket buffer.
-        if let Err(e) = conn.flush(control) {
+        if let Err(e) = conn.flush(now, control) {
             self.free.push(i);
             self.report(Some(&conn.core.info), &service.name, "writing to", &e);
             return self.finish(conn, CloseReason::Error);
@@ -221,7 +221,7 @@ impl Loop {
             return self.finish(conn, CloseReason::Error);
         }
         self.queued += conn.core.queued();
-        self.slots[i].conn = Some(conn);
+        self.slots[i].conn = Some(Box::new(conn));
         self.with_conn(i, |l, c| l.pump(c));
     }
 }

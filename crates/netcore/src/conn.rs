@@ -127,8 +127,9 @@ impl<H: Handler> Core<H> {
         self.out.len() - self.sent
     }
 
-    /// The peer took `n` bytes of [`Core::output`].
-    pub fn wrote(&mut self, n: usize, control: &Control) {
+    /// The peer took `n` bytes of [`Core::output`] (at `now`, the time of
+    /// the driver's turn).
+    pub fn wrote(&mut self, n: usize, now: Instant, control: &Control) {
         if control.wants_data {
             control.emit(&Event::Wrote {
                 conn: &self.info,
@@ -138,7 +139,6 @@ impl<H: Handler> Core<H> {
         let was_above_mark = self.queued() > Connection::HIGH_WATER;
         self.sent += n;
         self.bytes_out += n as u64;
-        let now = Instant::now();
         self.last_write = now;
         self.write_blocked_since = None;
         if was_above_mark && self.queued() <= Connection::HIGH_WATER {
@@ -201,10 +201,10 @@ impl<H: Handler> Core<H> {
     }
 
     /// `n` bytes of input went into the pipe, to be echoed.
-    pub fn spliced_in(&mut self, n: usize) {
+    pub fn spliced_in(&mut self, n: usize, now: Instant) {
         self.piped += n;
         self.bytes_in += n as u64;
-        self.last_read = Instant::now();
+        self.last_read = now;
     }
 
     /// The pipe took no more, maybe because it is full: stop reading until
@@ -214,10 +214,9 @@ impl<H: Handler> Core<H> {
     }
 
     /// The peer took `n` bytes from the pipe.
-    pub fn spliced_out(&mut self, n: usize) {
+    pub fn spliced_out(&mut self, n: usize, now: Instant) {
         self.piped -= n;
         self.bytes_out += n as u64;
-        let now = Instant::now();
         self.last_write = now;
         self.write_blocked_since = None;
         if self.pipe_full {
@@ -272,13 +271,19 @@ impl<H: Handler> Core<H> {
             && !matches!(self.phase, Phase::Lingering(_))
     }
 
-    /// Bytes arrived from the peer.
-    pub fn received(&mut self, data: &[u8], control: &Control) -> Result<(), CloseReason> {
+    /// Bytes arrived from the peer (at `now`, the time of the driver's
+    /// turn: one clock read per turn, not per read).
+    pub fn received(
+        &mut self,
+        data: &[u8],
+        now: Instant,
+        control: &Control,
+    ) -> Result<(), CloseReason> {
         if let Phase::Lingering(_) = self.phase {
             return Ok(());
         }
         self.bytes_in += data.len() as u64;
-        self.last_read = Instant::now();
+        self.last_read = now;
         if control.wants_data {
             control.emit(&Event::Read {
                 conn: &self.info,
@@ -495,10 +500,11 @@ mod tests {
             }
         }
         let (mut core, control) = core(Burst);
-        core.received(&vec![7u8; 300_000], &control).unwrap();
+        core.received(&vec![7u8; 300_000], Instant::now(), &control)
+            .unwrap();
         while !core.output().is_empty() {
             let n = core.output().len().min(65_536);
-            core.wrote(n, &control);
+            core.wrote(n, Instant::now(), &control);
         }
         assert!(
             core.out.capacity() <= KEEP_CAPACITY,
@@ -516,7 +522,7 @@ mod tests {
         for _ in 0..20_000 {
             // A slow peer: 4 KiB at a time, and the handler refills.
             let n = core.output().len().min(4096);
-            core.wrote(n, &control);
+            core.wrote(n, Instant::now(), &control);
             core.drained(&control).unwrap();
             assert!(
                 core.out.len() <= 2 * Connection::HIGH_WATER,
@@ -544,12 +550,16 @@ mod tests {
             read: Some(Duration::from_millis(50)),
             ..Timeouts::default()
         };
-        core.received(&vec![0u8; Connection::HIGH_WATER + 1000], &control)
-            .unwrap();
+        core.received(
+            &vec![0u8; Connection::HIGH_WATER + 1000],
+            Instant::now(),
+            &control,
+        )
+        .unwrap();
         assert_eq!(core.next(), Next::Wait);
         // Long after the last read, the peer starts taking the echo.
         std::thread::sleep(Duration::from_millis(60));
-        core.wrote(2000, &control);
+        core.wrote(2000, Instant::now(), &control);
         assert_eq!(core.next(), Next::Read);
         assert_eq!(core.expire(Instant::now(), &limits, &control), Ok(()));
     }

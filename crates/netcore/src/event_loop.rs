@@ -77,7 +77,9 @@ impl Mailbox for LoopMailbox {
 #[derive(Default)]
 pub(crate) struct Slot {
     pub generation: u64,
-    pub conn: Option<Conn>,
+    /// Boxed, so taking it out to drive it and putting it back moves a
+    /// pointer, not the whole connection, once per event.
+    pub conn: Option<Box<Conn>>,
 }
 
 /// This loop's copy of one service's socket.
@@ -112,6 +114,9 @@ pub(crate) struct Loop {
     /// While set, `accept(2)` is paused after a resource error.
     pub accept_resume: Option<Instant>,
     pub backoff: Duration,
+    /// When this turn of the loop began (the poll returned): the time
+    /// connections note their activity at.
+    now: Instant,
 }
 
 /// First and longest pause after a resource error from `accept(2)` (or
@@ -150,6 +155,7 @@ impl Loop {
             budget,
             accept_resume: None,
             backoff: BACKOFF_MIN,
+            now: Instant::now(),
         }
     }
 
@@ -210,6 +216,7 @@ impl Loop {
                 }
                 continue;
             }
+            self.now = Instant::now();
             for event in events.iter() {
                 match event.token() {
                     WAKER => {
@@ -319,7 +326,7 @@ impl Loop {
                 self.queued -= conn.core.queued();
                 self.free.push(i);
                 let _ = self.poll.registry().deregister(&mut conn.stream);
-                self.finish(conn, reason);
+                self.finish(*conn, reason);
             }
         }
     }
@@ -327,10 +334,9 @@ impl Loop {
     /// Moves bytes both ways on a connection until it would block.
     pub fn pump(&mut self, conn: &mut Conn) -> Drive {
         let over_budget = self.queued > self.budget;
-        let shared = self.shared.clone();
-        let result = conn.pump(&mut self.buf, over_budget, &shared.control);
+        let result = conn.pump(&mut self.buf, over_budget, self.now, &self.shared.control);
         if let Some((op, e)) = &result.error {
-            let name = shared.tcp(conn.service).map_or("", |s| &s.name);
+            let name = self.shared.tcp(conn.service).map_or("", |s| &s.name);
             self.report(Some(&conn.core.info), name, op, e);
         }
         result.drive
@@ -374,6 +380,7 @@ impl Loop {
 
     /// Handles the connections whose deadlines have come.
     fn expire(&mut self, now: Instant) {
+        self.now = now;
         let control = self.shared.control.clone();
         while let Some((key, at)) = self.timers.pop_due(now) {
             let Some(slot) = self.slots.get_mut(key.slot) else {
@@ -456,7 +463,7 @@ impl Loop {
                     .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
                 self.free.push(i);
                 let _ = self.poll.registry().deregister(&mut conn.stream);
-                self.finish(conn, reason);
+                self.finish(*conn, reason);
             }
         }
     }

@@ -133,15 +133,15 @@ impl Conn {
 
     /// Writes the pipe's bytes, then queued output, until it is all sent
     /// or the socket is full.
-    pub fn flush(&mut self, control: &Control) -> io::Result<()> {
-        if !self.flush_pipe()? {
+    pub fn flush(&mut self, now: Instant, control: &Control) -> io::Result<()> {
+        if !self.flush_pipe(now)? {
             return Ok(());
         }
         while self.core.queued() > 0 {
             match self.stream.write(self.core.output()) {
-                Ok(n) => self.core.wrote(n, control),
+                Ok(n) => self.core.wrote(n, now, control),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    self.core.write_blocked(Instant::now());
+                    self.core.write_blocked(now);
                     return Ok(());
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -153,16 +153,16 @@ impl Conn {
 
     /// Sends what the pipe holds; an emptied pipe goes back to the pool.
     /// Returns whether the pipe is empty.
-    fn flush_pipe(&mut self) -> io::Result<bool> {
+    fn flush_pipe(&mut self, now: Instant) -> io::Result<bool> {
         let Some(pipe) = &self.pipe else {
             return Ok(true);
         };
         while self.core.piped() > 0 {
             match splice::drain(pipe, &self.stream, self.core.piped()) {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-                Ok(n) => self.core.spliced_out(n),
+                Ok(n) => self.core.spliced_out(n, now),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    self.core.write_blocked(Instant::now());
+                    self.core.write_blocked(now);
                     return Ok(false);
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -177,7 +177,7 @@ impl Conn {
 
     /// Reads from the socket into a pipe, when the fast path applies;
     /// `None` when it does not, and the caller reads as usual.
-    fn splice_read(&mut self, control: &Control) -> Option<Result<(), Pumped>> {
+    fn splice_read(&mut self, now: Instant, control: &Control) -> Option<Result<(), Pumped>> {
         if !self.bulk || self.no_splice || control.wants_data || !self.core.may_splice() {
             return None;
         }
@@ -203,7 +203,7 @@ impl Conn {
             Ok(n) => {
                 // A short move may mean the pipe is out of room rather
                 // than the socket drained: keep reading until it says.
-                self.core.spliced_in(n);
+                self.core.spliced_in(n, now);
                 Ok(())
             }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
@@ -232,11 +232,19 @@ impl Conn {
     /// Moves bytes both ways until the socket would block, the core says
     /// wait or close, or the turn's budget is spent. Over the loop's output
     /// budget, only a connection whose queue is empty reads, a little at a
-    /// time.
-    pub fn pump(&mut self, buf: &mut [u8], over_budget: bool, control: &Control) -> Pumped {
+    /// time. `now` is the time of the loop's turn: one clock read per turn,
+    /// not one per read and write (deadlines are seconds; a turn, at most
+    /// milliseconds).
+    pub fn pump(
+        &mut self,
+        buf: &mut [u8],
+        over_budget: bool,
+        now: Instant,
+        control: &Control,
+    ) -> Pumped {
         let mut budget = READ_BUDGET;
         loop {
-            if let Err(e) = self.flush(control) {
+            if let Err(e) = self.flush(now, control) {
                 return Pumped {
                     drive: Drive::Close(CloseReason::Error),
                     error: Some(("writing to", e)),
@@ -259,7 +267,7 @@ impl Conn {
                 Next::Wait => return Drive::Open.into(),
                 Next::Linger => {
                     let _ = self.stream.shutdown(std::net::Shutdown::Write);
-                    self.core.start_linger(Instant::now());
+                    self.core.start_linger(now);
                     continue;
                 }
                 Next::Read => {}
@@ -271,7 +279,7 @@ impl Conn {
                 return Drive::Again.into();
             }
             budget -= 1;
-            match self.splice_read(control) {
+            match self.splice_read(now, control) {
                 Some(Ok(())) => continue,
                 Some(Err(pumped)) => return pumped,
                 None => {}
@@ -288,7 +296,7 @@ impl Conn {
                     // is known to be waiting behind the data.
                     self.readable = n == want || self.hangup;
                     self.bulk |= n >= BULK_READ;
-                    self.core.received(&buf[..n], control)
+                    self.core.received(&buf[..n], now, control)
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                     self.readable = false;

@@ -287,7 +287,7 @@ impl<H: Handler> Driver<H> {
     /// Hands one message from the reader thread to the core.
     fn take(&mut self, msg: Input) -> Result<(), CloseReason> {
         match msg {
-            Input::Data(bytes) => self.core.received(&bytes, &self.control),
+            Input::Data(bytes) => self.core.received(&bytes, Instant::now(), &self.control),
             Input::Eof => self.core.received_eof(&self.control),
             // The peer went away while we waited for its end-of-file: our
             // side was done anyway.
@@ -323,7 +323,7 @@ impl<H: Handler> Driver<H> {
             };
             match written {
                 Ok(0) => self.fail(io::ErrorKind::WriteZero.into())?,
-                Ok(n) => self.core.wrote(n, &self.control),
+                Ok(n) => self.core.wrote(n, Instant::now(), &self.control),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 // Only a timeout we set: an output someone else made
                 // non-blocking would otherwise spin here.
