@@ -29,10 +29,11 @@
 //! ```
 //!
 //! Memory per connection is bounded: the handler queues slices of the
-//! pattern only while netcore's output queue is below
-//! [`Connection::HIGH_WATER`], and asks to be called again when it has
-//! drained ([`Connection::notify_drained`]), so a client that never reads
-//! costs at most that much.
+//! pattern only while netcore says there is room ([`Connection::room`]:
+//! up to [`Connection::HIGH_WATER`], 4 KiB while the engine is over its
+//! output budget), and asks to be called again when it has drained
+//! ([`Connection::notify_drained`]), so a client that never reads costs at
+//! most that much, and many of them together about the output budget.
 //!
 //! # Where to go next
 //!
@@ -89,14 +90,13 @@ pub struct ChargenHandler {
 }
 
 impl ChargenHandler {
-    /// Queues the stream up to the high-water mark and asks to be called
-    /// again once the queue has drained.
+    /// Queues the stream while there is room and asks to be called again
+    /// once the queue has drained.
     fn fill(&mut self, conn: &mut Connection<'_>) -> Flow {
         // Stay at or below the mark: past it netcore stops reading, and
         // the client's end-of-file must still be seen.
-        while conn.queued() < Connection::HIGH_WATER {
-            let room = Connection::HIGH_WATER - conn.queued();
-            conn.send(self.stream.next_chunk(room.min(CHUNK)));
+        while conn.room() > 0 {
+            conn.send(self.stream.next_chunk(conn.room().min(CHUNK)));
         }
         conn.notify_drained();
         Flow::Continue

@@ -8,7 +8,8 @@
 //! ```
 //!
 //! The handler never loops "until done": it fills netcore's output queue
-//! up to [`Connection::HIGH_WATER`] and asks, with
+//! while [`Connection::room`] says there is room (up to
+//! [`Connection::HIGH_WATER`]) and asks, with
 //! [`Connection::notify_drained`], to be called again once the queue has
 //! drained. A client that reads slowly, or not at all, costs at most that
 //! much memory, and the loop stays free for every other connection.
@@ -27,9 +28,9 @@ struct CounterHandler {
 }
 
 impl CounterHandler {
-    /// Queues lines up to the high-water mark, then asks to be called again.
+    /// Queues lines while there is room, then asks to be called again.
     fn fill(&mut self, conn: &mut Connection<'_>) -> Flow {
-        while conn.queued() < Connection::HIGH_WATER {
+        while conn.room() > 0 {
             conn.send(format!("{}\n", self.next).as_bytes());
             self.next += 1;
         }

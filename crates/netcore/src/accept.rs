@@ -190,6 +190,8 @@ impl Loop {
         let handle = ConnHandle::new(self.mailbox.clone(), key);
         let now = Instant::now();
         let mut conn = Conn::new(stream, s, Core::new(handler, info, Some(handle), now));
+        // A greeting counts against the output budget like any output.
+        conn.core.set_tight(self.queued > self.budget);
         if let Err(reason) = conn.core.open(control) {
             self.free.push(i);
             return self.finish(conn, reason);

@@ -12,7 +12,7 @@ use crate::event::{Observer, Transport};
 use crate::observers::Silent;
 use crate::socket::{self, BindOptions};
 
-/// The default [`Engine::output_budget`](crate::Engine::output_budget)(crate::Engine::output_budget):
+/// The default [`Engine::output_budget`](crate::Engine::output_budget):
 /// 64 MiB.
 pub const DEFAULT_OUTPUT_BUDGET: usize = 64 << 20;
 

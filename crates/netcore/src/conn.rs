@@ -22,6 +22,11 @@ use crate::lifecycle::Control;
 /// is freed.
 const KEEP_CAPACITY: usize = 16 * 1024;
 
+/// While the loop is over its output budget, a connection reads, and a
+/// producing handler queues ([`Connection::room`]), at most this much at a
+/// time, and only once its queue is empty.
+pub(crate) const SMALL_STEP: usize = 4096;
+
 /// Longest a closing connection waits for the peer's end-of-file.
 pub(crate) const LINGER: Duration = Duration::from_secs(2);
 
@@ -87,6 +92,9 @@ pub(crate) struct Core<H> {
     pipe_full: bool,
     /// The earliest entry this connection has in its loop's timer heap.
     pub scheduled: Option<Instant>,
+    /// The loop is over its output budget: produce little, and only into
+    /// an empty queue.
+    tight: bool,
 }
 
 impl<H: Handler> Core<H> {
@@ -109,6 +117,7 @@ impl<H: Handler> Core<H> {
             piped: 0,
             pipe_full: false,
             scheduled: None,
+            tight: false,
         }
     }
 
@@ -165,13 +174,20 @@ impl<H: Handler> Core<H> {
         self.write_blocked_since.get_or_insert(now);
     }
 
-    /// Calls `on_drained` if the handler asked and the queue is low.
-    /// Returns whether it was called.
+    /// Whether the loop is over its output budget (the driver says so
+    /// before each round; an inetd driver never is).
+    pub fn set_tight(&mut self, tight: bool) {
+        self.tight = tight;
+    }
+
+    /// Calls `on_drained` if the handler asked and the queue is low (over
+    /// the budget: empty). Returns whether it was called.
     pub fn drained(&mut self, control: &Control) -> Result<bool, CloseReason> {
+        let low = if self.tight { 0 } else { Connection::LOW_WATER };
         if !self.want_drained
             || self.phase != Phase::Open
             || self.peer_eof
-            || self.queued() > Connection::LOW_WATER
+            || self.queued() + self.piped > low
         {
             return Ok(false);
         }
@@ -405,9 +421,15 @@ impl<H: Handler> Core<H> {
             handle,
             out,
             sent,
+            tight,
             ..
         } = self;
-        let mut view = Connection::engine(info, out, *sent, handle.as_ref());
+        let limit = if *tight {
+            SMALL_STEP
+        } else {
+            Connection::HIGH_WATER
+        };
+        let mut view = Connection::engine(info, out, *sent, handle.as_ref(), limit);
         let flow = match catch_unwind(AssertUnwindSafe(|| f(handler, &mut view))) {
             Ok(flow) => flow,
             Err(payload) => {

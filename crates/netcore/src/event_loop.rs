@@ -110,7 +110,7 @@ pub(crate) struct Loop {
     /// Bytes queued for peers on this loop's connections, and the most it
     /// may hold before it reads only from connections with empty queues.
     pub queued: usize,
-    budget: usize,
+    pub budget: usize,
     /// While set, `accept(2)` is paused after a resource error.
     pub accept_resume: Option<Instant>,
     pub backoff: Duration,

@@ -129,6 +129,9 @@ pub struct Connection<'a> {
     sent: usize,
     asks: Asks,
     handle: Option<&'a ConnHandle>,
+    /// The most bytes the engine wants queued just now (see
+    /// [`Connection::room`]).
+    limit: usize,
 }
 
 impl<'a> Connection<'a> {
@@ -142,16 +145,19 @@ impl<'a> Connection<'a> {
             sent: 0,
             asks: Asks::default(),
             handle: None,
+            limit: Self::HIGH_WATER,
         }
     }
 
     /// The engine's view: the first `sent` bytes of `out` were already
-    /// written, and `handle` reaches this connection from other threads.
+    /// written, `handle` reaches this connection from other threads, and
+    /// the engine wants at most `limit` bytes queued.
     pub(crate) fn engine(
         info: &'a ConnectionInfo,
         out: &'a mut Vec<u8>,
         sent: usize,
         handle: Option<&'a ConnHandle>,
+        limit: usize,
     ) -> Self {
         Connection {
             info,
@@ -159,6 +165,7 @@ impl<'a> Connection<'a> {
             sent,
             asks: Asks::default(),
             handle,
+            limit,
         }
     }
 
@@ -195,16 +202,42 @@ impl<'a> Connection<'a> {
     }
 
     /// How many bytes are queued and not yet accepted by the socket. A
-    /// handler that produces (chargen, a file) fills the queue up to
-    /// [`Connection::HIGH_WATER`] and asks [`Connection::notify_drained`];
-    /// netcore itself stops reading from a peer whose replies pile up past
-    /// it (back-pressure).
+    /// handler that produces (chargen, a file) fills the queue while
+    /// [`Connection::room`] says there is room and asks
+    /// [`Connection::notify_drained`]; netcore itself stops reading from a
+    /// peer whose replies pile up past [`Connection::HIGH_WATER`]
+    /// (back-pressure).
     pub fn queued(&self) -> usize {
         self.out.len() - self.sent
     }
 
+    /// How many more bytes a producing handler should queue now: up to
+    /// [`Connection::HIGH_WATER`] in all, or only a few KiB while the
+    /// engine is over its output budget
+    /// ([`Engine::output_budget`](crate::Engine::output_budget)), so that
+    /// peers that never read cannot make the server hold 256 KiB each.
+    /// Queue more and it is still sent; this is how a producer keeps the
+    /// engine's memory bounded.
+    ///
+    /// ```
+    /// use netcore::{Connection, ConnectionInfo};
+    ///
+    /// let info = ConnectionInfo::new(1);
+    /// let mut out = Vec::new();
+    /// let mut conn = Connection::new(&info, &mut out);
+    /// while conn.room() > 0 {
+    ///     let n = conn.room().min(16 * 1024);
+    ///     conn.send(&vec![b'x'; n]);
+    /// }
+    /// assert_eq!(conn.queued(), Connection::HIGH_WATER);
+    /// ```
+    pub fn room(&self) -> usize {
+        self.limit.saturating_sub(self.queued())
+    }
+
     /// Past this many queued bytes netcore stops reading from the peer
-    /// until the queue drains; a producing handler should stop here too.
+    /// until the queue drains; a producing handler stops here too, or
+    /// sooner ([`Connection::room`]).
     pub const HIGH_WATER: usize = 256 * 1024;
 
     /// [`Handler::on_drained`] is called when the queue has fallen to this
@@ -213,9 +246,10 @@ impl<'a> Connection<'a> {
 
     /// Ask for one call of [`Handler::on_drained`] as soon as the queue is
     /// at or below [`Connection::LOW_WATER`] (at once, after this callback,
-    /// if it already is). Ask again from that call to keep producing: a
-    /// handler that streams (chargen) sends as fast as the peer reads, and
-    /// its memory stays bounded by the high-water mark.
+    /// if it already is; while the engine is over its output budget, only
+    /// once the queue is empty). Ask again from that call to keep
+    /// producing: a handler that streams (chargen) sends as fast as the
+    /// peer reads, and its memory stays bounded by [`Connection::room`].
     pub fn notify_drained(&mut self) {
         self.asks.drained = true;
     }
@@ -275,8 +309,8 @@ impl io::Write for Connection<'_> {
 ///   thread leaves its result where the handler can take it and calls
 ///   [`ConnHandle::wake`], and [`Handler::on_wake`] sends it (the `offload`
 ///   example does this);
-/// - to send more than fits at once (a stream, a file), queue up to
-///   [`Connection::HIGH_WATER`] and ask [`Connection::notify_drained`]:
+/// - to send more than fits at once (a stream, a file), queue while
+///   [`Connection::room`] allows and ask [`Connection::notify_drained`]:
 ///   [`Handler::on_drained`] is called when the peer has read enough (the
 ///   `push` example; chargen's server), instead of looping until it is all
 ///   sent.

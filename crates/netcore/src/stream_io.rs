@@ -26,7 +26,7 @@ const READ_BUDGET: usize = 16;
 
 /// Largest read while the loop is over its output budget: a connection
 /// with an empty queue may still read, but little at a time.
-const SMALL_READ: usize = 4096;
+const SMALL_READ: usize = crate::conn::SMALL_STEP;
 
 /// A read this large says the peer streams: from then on the connection
 /// may take the zero-copy path. Requests and replies of a few bytes stay
@@ -243,6 +243,7 @@ impl Conn {
         control: &Control,
     ) -> Pumped {
         let mut budget = READ_BUDGET;
+        self.core.set_tight(over_budget);
         loop {
             if let Err(e) = self.flush(now, control) {
                 return Pumped {

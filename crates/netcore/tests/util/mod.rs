@@ -6,6 +6,7 @@
 
 use std::io::{self, Read};
 use std::net::{SocketAddr, TcpStream};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
@@ -108,21 +109,36 @@ impl Recorder {
 
 /// Streams a 74-byte line whenever the queue has drained, until the peer
 /// closes or, if given, a timer; reports the largest queue it saw when
-/// dropped.
-pub struct Push(pub mpsc::Sender<usize>, pub Option<Duration>);
+/// dropped, and adds every byte it queues to the counter, if given.
+pub struct Push(
+    pub mpsc::Sender<usize>,
+    pub Option<Duration>,
+    pub Option<Arc<AtomicUsize>>,
+);
 pub struct PushHandler {
     most_queued: usize,
     report: mpsc::Sender<usize>,
     stop: Option<Duration>,
+    produced: Option<Arc<AtomicUsize>>,
 }
 
 pub const LINE: &[u8; 74] =
     b"!\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefgh\r\n";
 
+/// Whether `got` is whole [`LINE`]s in order, however the reads cut them
+/// (the last one may be cut short).
+pub fn is_lines(got: &[u8]) -> bool {
+    got.chunks(LINE.len())
+        .all(|line| line == LINE || LINE.starts_with(line))
+}
+
 impl PushHandler {
     fn fill(&mut self, conn: &mut Connection<'_>) -> Flow {
-        while conn.queued() < Connection::HIGH_WATER {
+        while conn.room() > 0 {
             conn.send(LINE);
+            if let Some(produced) = &self.produced {
+                produced.fetch_add(LINE.len(), Ordering::Relaxed);
+            }
         }
         self.most_queued = self.most_queued.max(conn.queued());
         conn.notify_drained();
@@ -161,6 +177,7 @@ impl Server for Push {
             most_queued: 0,
             report: self.0.clone(),
             stop: self.1,
+            produced: self.2.clone(),
         }
     }
 }
