@@ -19,12 +19,25 @@ use std::sync::atomic::AtomicU64;
 
 use crate::connect::json::{self, Capture, Counted};
 
-/// The server sent more than `--max-bytes`.
+/// The server sent more than `--max-bytes` (or than `--json` keeps
+/// without it).
 #[derive(Debug, thiserror::Error)]
-#[error("the server sent more than {max} bytes (--max-bytes); stopped reading")]
+#[error("the server sent more than {max} bytes ({which}); stopped reading")]
 pub struct TooMuch {
     /// The limit.
     pub max: u64,
+    /// Where the limit came from, in the user's words.
+    pub which: &'static str,
+}
+
+impl TooMuch {
+    /// The limit the user gave with `--max-bytes`.
+    pub fn max_bytes(max: u64) -> Self {
+        TooMuch {
+            max,
+            which: "--max-bytes",
+        }
+    }
 }
 
 /// The client's output: escapes for a terminal, counts against the limit.
@@ -137,7 +150,14 @@ impl<W: Write> Write for ReplyOutput<W> {
             if let Some(capture) = &mut self.capture {
                 capture.cut();
             }
-            return Err(io::Error::other(TooMuch { max: self.max }));
+            let too_much = match self.user_max {
+                Some(max) => TooMuch::max_bytes(max),
+                None => TooMuch {
+                    max: self.max,
+                    which: "what --json keeps without --max-bytes",
+                },
+            };
+            return Err(io::Error::other(too_much));
         }
         Ok(data.len())
     }
@@ -349,9 +369,21 @@ mod tests {
         assert_eq!(report["received_text"], "ab\u{1b}c");
         assert_eq!(report["truncated"], true);
         assert_eq!(report["datagrams"]["sizes"], serde_json::json!([2, 3]));
-        // Without --max-bytes, --json still stops somewhere.
-        let out = ReplyOutput::new(Vec::new(), false, None).capturing();
+        // Without --max-bytes, --json still stops somewhere, and says
+        // whose limit it was: not one the user gave.
+        let mut out = ReplyOutput::new(Vec::new(), false, None).capturing();
         assert_eq!(out.left, Some(json::DEFAULT_CAP));
+        let chunk = vec![b'x'; 1 << 20];
+        let error = (0..=json::DEFAULT_CAP >> 20)
+            .find_map(|_| out.write_all(&chunk).err())
+            .expect("stops at the cap");
+        assert_eq!(
+            too_much(&error).map(ToString::to_string).as_deref(),
+            Some(
+                "the server sent more than 16777216 bytes (what --json keeps \
+                 without --max-bytes); stopped reading"
+            )
+        );
     }
 
     #[test]

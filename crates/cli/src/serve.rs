@@ -97,7 +97,7 @@ pub struct EngineOptions {
     /// Serve the one connection inetd (`nowait`), xinetd or systemd
     /// (`Accept=yes`) passes on fds 0 and 1; with --udp, the datagram
     /// socket on fd 0 (inetd `wait`). Logs go to syslog by default.
-    #[arg(long, conflicts_with_all = ["host", "port"])]
+    #[arg(long, conflicts_with_all = ["host", "port", "interface"])]
     pub inetd: bool,
     /// With --inetd --udp: exit once no datagram has come for this many
     /// seconds (inetd starts netlab again for the next one; 0: never).

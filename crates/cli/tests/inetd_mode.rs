@@ -138,13 +138,22 @@ fn a_usage_error_goes_to_the_log_file_not_the_client() {
             log_arg,
         ],
         vec!["serve", "echo", "--inetd", "--help", "--log-file", log_arg],
+        vec![
+            "serve",
+            "echo",
+            "--inetd",
+            "--interface",
+            "lo",
+            "--log-file",
+            log_arg,
+        ],
     ] {
         let out = netlab_cmd().args(&args).write_stdin("").output().unwrap();
         assert_eq!(out.status.code(), Some(64), "{args:?}");
         assert_eq!(out.stdout, b"", "{args:?}");
         assert_eq!(out.stderr, b"", "{args:?}");
     }
-    let text = wait_log(&log, "three usage lines", |t| t.lines().count() == 3);
+    let text = wait_log(&log, "four usage lines", |t| t.lines().count() == 4);
     let lines: Vec<&str> = text.lines().collect();
     assert!(
         lines[0].contains("netlab: unexpected argument '--bogus-flag' found"),
@@ -156,6 +165,10 @@ fn a_usage_error_goes_to_the_log_file_not_the_client() {
     );
     assert!(
         lines[2].contains("--help and --version write to stdout"),
+        "{lines:?}"
+    );
+    assert!(
+        lines[3].contains("'--inetd' cannot be used with '--interface"),
         "{lines:?}"
     );
     let _ = std::fs::remove_file(&log);

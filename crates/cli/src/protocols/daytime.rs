@@ -158,7 +158,7 @@ fn parse(client: &Client, to: &ClientOptions, out: &mut Reply<'_>) -> Result<(),
         Ok(reply) if reply.bytes.len() <= limit => reply,
         Ok(_) | Err(::daytime::Error::TooLong { .. }) => match user_limit {
             Some(max) => {
-                let too_much = crate::reply::TooMuch { max: max as u64 };
+                let too_much = crate::reply::TooMuch::max_bytes(max as u64);
                 return Err(Failure::Output(std::io::Error::other(too_much)));
             }
             None => {
